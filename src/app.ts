@@ -1,0 +1,85 @@
+// createApp(deps): middleware, static files, every router, then the 404 and error handlers.
+// It never listens: server.ts does, and tests drive it with supertest.
+import path from 'node:path';
+import cookieParser from 'cookie-parser';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { bearerMiddleware, csrfProtection, requireUser, sessionMiddleware } from './auth/middleware';
+import { authRouter } from './auth/routes';
+import { usersRouter } from './auth/users-routes';
+import { formatters } from './core/format';
+import { healthHandler } from './core/health';
+import { errorHandler, notFoundHandler } from './core/http';
+import { crmRouter } from './crm/routes';
+import type { Deps } from './deps';
+import { inboxRouter } from './inbox/routes';
+import { privacyRouter } from './privacy/routes';
+import { settingsRouter } from './settings/routes';
+
+export const ROOT = path.resolve(__dirname, '..');
+
+export function createApp(deps: Deps): Express {
+  const { config, db } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.set('view engine', 'ejs');
+  app.set('views', path.join(ROOT, 'views'));
+  app.set('view cache', !config.development);
+  app.locals.fmt = formatters(config.tz);
+
+  const https = config.publicUrl.startsWith('https:');
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          styleSrc: ["'self'"],
+          imgSrc: ["'self'", 'data:', 'blob:'],
+          mediaSrc: ["'self'", 'blob:'],
+          connectSrc: ["'self'"],
+          fontSrc: ["'self'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'self'"],
+          // Only over https: on a plain-http LAN this would break every asset.
+          ...(https ? { upgradeInsecureRequests: [] } : {}),
+        },
+      },
+      strictTransportSecurity: https ? { maxAge: 180 * 24 * 3600 } : false,
+      crossOriginEmbedderPolicy: false,
+    }),
+  );
+
+  app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
+  app.get('/healthz', healthHandler(db));
+
+  app.use(cookieParser());
+  app.use(express.urlencoded({ extended: false, limit: '100kb' }));
+  app.use(express.json({ limit: '1mb' }));
+  app.use(sessionMiddleware(db, config.secureCookies));
+  // The JSON API takes a bearer token (or the browser session); nothing under it is public.
+  app.use('/api/v1', bearerMiddleware(db), requireUser);
+  app.use(csrfProtection);
+  app.use((req, res, next) => {
+    res.locals.path = req.path;
+    res.locals.nav = '';
+    res.locals.keyBesideData = deps.databaseKey.source === 'generated';
+    res.locals.sandbox = !config.fb.pageAccessToken;
+    next();
+  });
+
+  app.use(authRouter(deps));
+  app.use(usersRouter(deps));
+  app.use(inboxRouter(deps));
+  app.use(crmRouter(deps));
+  app.use(settingsRouter(deps));
+  app.use(privacyRouter(deps));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,167 @@
+// First-run setup, sign-in, sign-out, accepting an invitation, and the signed-in user's own account.
+import { Router, type Request, type Response } from 'express';
+import { AppError, notFound } from '../core/errors';
+import type { Deps } from '../deps';
+import { audit } from '../privacy/audit';
+import { cookieOptions, requireUser, SESSION_COOKIE } from './middleware';
+import { passwordProblem, verifyPassword } from './passwords';
+import { ABSOLUTE_MS, createSession, destroySession } from './sessions';
+import { ACCOUNT_LOCK_MS, ACCOUNT_MAX_FAILURES, IpThrottle, minutes } from './throttle';
+import {
+  acceptInvitation,
+  clearFailedLogins,
+  countUsers,
+  createUser,
+  findInvitation,
+  findUser,
+  findUserByEmail,
+  recordFailedLogin,
+  setPassword,
+} from './users';
+
+/** Only local paths, so ?next= can never send someone to another site. */
+function safeNext(value: unknown): string {
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\')
+    ? value
+    : '/';
+}
+
+function field(req: Request, name: string): string {
+  const value = (req.body as Record<string, unknown> | undefined)?.[name];
+  return typeof value === 'string' ? value : '';
+}
+
+export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
+  const { db, config } = deps;
+  const router = Router();
+
+  async function signIn(req: Request, res: Response, userId: number): Promise<void> {
+    const { token } = await createSession(db, { id: userId }, { ip: req.ip, userAgent: req.get('user-agent') });
+    res.cookie(SESSION_COOKIE, token, cookieOptions(config.secureCookies, ABSOLUTE_MS));
+  }
+
+  router.get('/setup', async (_req, res) => {
+    if ((await countUsers(db)) > 0) throw notFound();
+    res.render('auth/setup', { title: 'Welcome to ChatX', email: '', error: undefined });
+  });
+
+  router.post('/setup', async (req, res) => {
+    const email = field(req, 'email');
+    const password = field(req, 'password');
+    let userId: number;
+    try {
+      // Count and create in one transaction, so two racing first visitors cannot both become owner.
+      userId = await db.transaction(async (tx) => {
+        if ((await countUsers(tx)) > 0) throw notFound();
+        const user = await createUser(tx, { email, password, role: 'owner', name: field(req, 'name') });
+        await audit(tx, { actorUserId: user.id, actor: user.email, action: 'setup.owner-created', ip: req.ip });
+        return user.id;
+      });
+    } catch (err) {
+      if (err instanceof AppError && err.status === 400) {
+        res.status(400).render('auth/setup', { title: 'Welcome to ChatX', email, error: err.message });
+        return;
+      }
+      throw err;
+    }
+    await signIn(req, res, userId);
+    res.redirect(303, '/');
+  });
+
+  router.get('/login', async (req, res) => {
+    if (req.session) return res.redirect(303, safeNext(req.query.next));
+    if ((await countUsers(db)) === 0) return res.redirect(303, '/setup');
+    res.render('auth/login', { title: 'Sign in', email: '', next: safeNext(req.query.next), error: undefined });
+  });
+
+  router.post('/login', async (req, res) => {
+    const ip = req.ip ?? 'unknown';
+    const email = field(req, 'email').trim().toLowerCase();
+    const next = safeNext(field(req, 'next') || req.query.next);
+    const fail = (status: number, error: string) =>
+      res.status(status).render('auth/login', { title: 'Sign in', email, next, error });
+
+    const wait = throttle.retryAfter(ip);
+    if (wait > 0) {
+      await audit(db, { actor: email || 'unknown', action: 'login.throttled', detail: { scope: 'ip' }, ip });
+      res.set('Retry-After', String(Math.ceil(wait / 1000)));
+      return fail(429, `Too many failed sign-ins from this address. Try again in ${minutes(wait)}.`);
+    }
+    const user = email ? await findUserByEmail(db, email) : undefined;
+    if (user?.locked_until && user.locked_until > Date.now()) {
+      const left = user.locked_until - Date.now();
+      await audit(db, { actorUserId: user.id, actor: user.email, action: 'login.throttled', detail: { scope: 'account' }, ip });
+      res.set('Retry-After', String(Math.ceil(left / 1000)));
+      return fail(429, `This account is locked after too many failed sign-ins. Try again in ${minutes(left)}.`);
+    }
+    const passwordOk = await verifyPassword(field(req, 'password'), user?.password_hash);
+    if (!user || !passwordOk || user.status !== 'active') {
+      throttle.fail(ip);
+      if (user) await recordFailedLogin(db, user, ACCOUNT_MAX_FAILURES, ACCOUNT_LOCK_MS);
+      await audit(db, {
+        actorUserId: user?.id ?? null,
+        actor: email || 'unknown',
+        action: 'login.failed',
+        detail: { reason: !user ? 'unknown-email' : !passwordOk ? 'wrong-password' : `account-${user.status}` },
+        ip,
+      });
+      return fail(401, 'That email and password do not match an active account.');
+    }
+    throttle.succeed(ip);
+    await clearFailedLogins(db, user.id);
+    await signIn(req, res, user.id);
+    await audit(db, { actorUserId: user.id, actor: user.email, action: 'login', ip });
+    res.redirect(303, next);
+  });
+
+  router.post('/logout', async (req, res) => {
+    if (req.session) {
+      await destroySession(db, req.session.id);
+      await audit(db, { actorUserId: req.session.user.id, actor: req.session.user.email, action: 'logout', ip: req.ip });
+    }
+    res.clearCookie(SESSION_COOKIE, cookieOptions(config.secureCookies));
+    res.redirect(303, '/login');
+  });
+
+  router.get('/invite/:token', async (req, res) => {
+    const user = await findInvitation(db, req.params.token);
+    if (!user) throw new AppError(404, 'invitation-not-found', 'This invitation is unknown, used or expired. Ask the owner for a new one.');
+    res.render('auth/invite', { title: 'Join ChatX', invited: user, error: undefined });
+  });
+
+  router.post('/invite/:token', async (req, res) => {
+    const user = await findInvitation(db, req.params.token);
+    if (!user) throw new AppError(404, 'invitation-not-found', 'This invitation is unknown, used or expired. Ask the owner for a new one.');
+    try {
+      await acceptInvitation(db, user, { name: field(req, 'name'), password: field(req, 'password') });
+    } catch (err) {
+      if (err instanceof AppError && err.status === 400) {
+        return res.status(400).render('auth/invite', { title: 'Join ChatX', invited: user, error: err.message });
+      }
+      throw err;
+    }
+    await audit(db, { actorUserId: user.id, actor: user.email, action: 'user.invitation-accepted', ip: req.ip });
+    await signIn(req, res, user.id);
+    res.redirect(303, '/');
+  });
+
+  router.get('/account', requireUser, (req, res) => {
+    res.render('auth/account', { title: 'Your account', error: undefined, saved: req.query.saved === '1' });
+  });
+
+  router.post('/account/password', requireUser, async (req, res) => {
+    const me = req.session!.user;
+    const user = (await findUser(db, me.id))!;
+    const fail = (error: string) => res.status(400).render('auth/account', { title: 'Your account', error, saved: false });
+    if (!(await verifyPassword(field(req, 'current_password'), user.password_hash))) return fail('Your current password is not right.');
+    const problem = passwordProblem(field(req, 'new_password'));
+    if (problem) return fail(problem);
+    await setPassword(db, me.id, field(req, 'new_password'));
+    await audit(db, { actorUserId: me.id, actor: me.email, action: 'user.password-changed', ip: req.ip });
+    // setPassword ended every session, this one included; sign this browser back in.
+    await signIn(req, res, me.id);
+    res.redirect(303, '/account?saved=1');
+  });
+
+  return router;
+}

@@ -1,0 +1,96 @@
+// The owner's Users page: invite staff (or another owner), change roles, disable, remove.
+import { Router, type Request, type Response } from 'express';
+import { AppError, badRequest, notFound } from '../core/errors';
+import type { Deps } from '../deps';
+import { audit } from '../privacy/audit';
+import { requireOwner, requireUser } from './middleware';
+import { findUser, inviteUser, isRole, listUsers, removeUser, setDisabled, setRole, type User } from './users';
+
+export function usersRouter(deps: Deps): Router {
+  const { db, config } = deps;
+  const router = Router();
+  router.use('/users', requireUser, requireOwner);
+
+  async function renderPage(req: Request, res: Response, extra: Record<string, unknown> = {}, status = 200) {
+    res.status(status).render('auth/users', {
+      title: 'Users',
+      users: await listUsers(db),
+      me: req.session?.user,
+      inviteLink: undefined,
+      error: undefined,
+      email: '',
+      ...extra,
+    });
+  }
+
+  async function target(req: Request): Promise<User> {
+    const user = await findUser(db, Number(req.params.id));
+    if (!user) throw notFound('That user does not exist.');
+    return user;
+  }
+
+  const actor = (req: Request) => ({ actorUserId: req.session?.user.id, actor: req.session?.user.email ?? 'token', ip: req.ip });
+
+  router.get('/users', (req, res) => renderPage(req, res));
+
+  router.post('/users', async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const role = body.role;
+    try {
+      if (!isRole(role)) throw badRequest('invalid-role', 'Choose owner or staff.');
+      const { user, token } = await inviteUser(db, { email: String(body.email ?? ''), role });
+      await audit(db, { ...actor(req), action: 'user.invited', target: user.email, detail: { role } });
+      await renderPage(req, res, { inviteLink: `${config.publicUrl}/invite/${token}`, invited: user });
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) {
+        return renderPage(req, res, { error: err.message, email: String(body.email ?? '') }, err.status);
+      }
+      throw err;
+    }
+  });
+
+  // Each action re-renders the page with the outcome, so a refused change (the last owner) is explained.
+  async function act(req: Request, res: Response, change: (user: User) => Promise<{ action: string; detail?: Record<string, unknown> }>) {
+    const user = await target(req);
+    try {
+      const { action, detail } = await change(user);
+      await audit(db, { ...actor(req), action, target: user.email, detail });
+    } catch (err) {
+      if (err instanceof AppError && err.status < 500) return renderPage(req, res, { error: err.message }, err.status);
+      throw err;
+    }
+    res.redirect(303, '/users');
+  }
+
+  router.post('/users/:id/role', (req, res) =>
+    act(req, res, async (user) => {
+      const role = (req.body as Record<string, unknown>).role;
+      if (!isRole(role)) throw badRequest('invalid-role', 'Choose owner or staff.');
+      await setRole(db, user, role);
+      return { action: 'user.role-changed', detail: { from: user.role, to: role } };
+    }),
+  );
+
+  router.post('/users/:id/disable', (req, res) =>
+    act(req, res, async (user) => {
+      await setDisabled(db, user, true);
+      return { action: 'user.disabled' };
+    }),
+  );
+
+  router.post('/users/:id/enable', (req, res) =>
+    act(req, res, async (user) => {
+      await setDisabled(db, user, false);
+      return { action: 'user.enabled' };
+    }),
+  );
+
+  router.post('/users/:id/delete', (req, res) =>
+    act(req, res, async (user) => {
+      await removeUser(db, user);
+      return { action: 'user.removed', detail: { role: user.role } };
+    }),
+  );
+
+  return router;
+}

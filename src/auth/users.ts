@@ -1,0 +1,160 @@
+// Users: queries and the rules around them (one owner at least, invitations, lockout).
+import crypto from 'node:crypto';
+import type { Queryable } from '../core/db';
+import { AppError, badRequest, conflict } from '../core/errors';
+import { hashPassword, passwordProblem } from './passwords';
+
+export type Role = 'owner' | 'staff';
+export type UserStatus = 'active' | 'invited' | 'disabled';
+
+export interface User {
+  id: number;
+  email: string;
+  name: string;
+  role: Role;
+  status: UserStatus;
+  password_hash: string | null;
+  failed_logins: number;
+  locked_until: number | null;
+  invite_expires_at: number | null;
+  prefs: string;
+  created_at: number;
+}
+
+const COLUMNS =
+  'id, email, name, role, status, password_hash, failed_logins, locked_until, invite_expires_at, prefs, created_at';
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
+
+export function normalizeEmail(email: unknown): string {
+  const value = typeof email === 'string' ? email.trim().toLowerCase() : '';
+  if (!EMAIL.test(value) || value.length > 254) throw badRequest('invalid-email', 'Enter a valid email address.');
+  return value;
+}
+
+export function isRole(value: unknown): value is Role {
+  return value === 'owner' || value === 'staff';
+}
+
+export function hashToken(token: string): string {
+  return crypto.createHash('sha256').update(token).digest('hex');
+}
+
+export function countUsers(db: Queryable): Promise<number> {
+  return db.get<{ n: number }>('SELECT count(*) AS n FROM users').then((r) => r?.n ?? 0);
+}
+
+export function findUserByEmail(db: Queryable, email: string): Promise<User | undefined> {
+  return db.get<User>(`SELECT ${COLUMNS} FROM users WHERE email = ?`, [email]);
+}
+
+export function findUser(db: Queryable, id: number): Promise<User | undefined> {
+  return db.get<User>(`SELECT ${COLUMNS} FROM users WHERE id = ?`, [id]);
+}
+
+export function listUsers(db: Queryable): Promise<User[]> {
+  return db.all<User>(`SELECT ${COLUMNS} FROM users ORDER BY role = 'owner' DESC, email`);
+}
+
+export async function createUser(
+  db: Queryable,
+  input: { email: string; role: Role; password: string; name?: string },
+): Promise<User> {
+  const email = normalizeEmail(input.email);
+  const problem = passwordProblem(input.password);
+  if (problem) throw badRequest('weak-password', problem);
+  if (await findUserByEmail(db, email)) throw conflict('email-taken', `${email} already has an account.`);
+  const now = Date.now();
+  const { lastID } = await db.run(
+    'INSERT INTO users (email, name, role, status, password_hash, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    [email, input.name?.trim() ?? '', input.role, 'active', await hashPassword(input.password), now, now],
+  );
+  return (await findUser(db, lastID))!;
+}
+
+/** Creates an invited user; returns the one-time invitation token (only its hash is stored). */
+export async function inviteUser(db: Queryable, input: { email: string; role: Role }): Promise<{ user: User; token: string }> {
+  const email = normalizeEmail(input.email);
+  if (await findUserByEmail(db, email)) throw conflict('email-taken', `${email} already has an account.`);
+  const token = crypto.randomBytes(24).toString('base64url');
+  const now = Date.now();
+  const { lastID } = await db.run(
+    `INSERT INTO users (email, role, status, invite_token_hash, invite_expires_at, created_at, updated_at)
+     VALUES (?, ?, 'invited', ?, ?, ?, ?)`,
+    [email, input.role, hashToken(token), now + INVITE_TTL_MS, now, now],
+  );
+  return { user: (await findUser(db, lastID))!, token };
+}
+
+export function findInvitation(db: Queryable, token: string): Promise<User | undefined> {
+  return db.get<User>(
+    `SELECT ${COLUMNS} FROM users WHERE invite_token_hash = ? AND status = 'invited' AND invite_expires_at > ?`,
+    [hashToken(token), Date.now()],
+  );
+}
+
+export async function acceptInvitation(db: Queryable, user: User, input: { name: string; password: string }): Promise<void> {
+  const problem = passwordProblem(input.password);
+  if (problem) throw badRequest('weak-password', problem);
+  await db.run(
+    `UPDATE users SET status = 'active', name = ?, password_hash = ?, invite_token_hash = NULL,
+       invite_expires_at = NULL, updated_at = ? WHERE id = ?`,
+    [input.name.trim(), await hashPassword(input.password), Date.now(), user.id],
+  );
+}
+
+export async function setPassword(db: Queryable, userId: number, password: string): Promise<void> {
+  const problem = passwordProblem(password);
+  if (problem) throw badRequest('weak-password', problem);
+  await db.run(
+    'UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?',
+    [await hashPassword(password), Date.now(), userId],
+  );
+  // A new password signs the user out everywhere.
+  await db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
+}
+
+async function activeOwners(db: Queryable): Promise<number> {
+  const row = await db.get<{ n: number }>("SELECT count(*) AS n FROM users WHERE role = 'owner' AND status = 'active'");
+  return row?.n ?? 0;
+}
+
+/** Refuses any change that would leave no active owner. */
+export async function assertKeepsAnOwner(db: Queryable, user: User, change: 'demote' | 'disable' | 'remove'): Promise<void> {
+  if (user.role === 'owner' && user.status === 'active' && (await activeOwners(db)) <= 1) {
+    throw new AppError(409, 'last-owner', `You cannot ${change} the only owner.`);
+  }
+}
+
+export async function setRole(db: Queryable, user: User, role: Role): Promise<void> {
+  if (role === 'staff') await assertKeepsAnOwner(db, user, 'demote');
+  await db.run('UPDATE users SET role = ?, updated_at = ? WHERE id = ?', [role, Date.now(), user.id]);
+}
+
+export async function setDisabled(db: Queryable, user: User, disabled: boolean): Promise<void> {
+  if (disabled) {
+    await assertKeepsAnOwner(db, user, 'disable');
+    await db.run('DELETE FROM sessions WHERE user_id = ?', [user.id]);
+  }
+  const status = disabled ? 'disabled' : user.password_hash ? 'active' : 'invited';
+  await db.run('UPDATE users SET status = ?, updated_at = ? WHERE id = ?', [status, Date.now(), user.id]);
+}
+
+export async function removeUser(db: Queryable, user: User): Promise<void> {
+  await assertKeepsAnOwner(db, user, 'remove');
+  await db.run('DELETE FROM users WHERE id = ?', [user.id]);
+}
+
+export async function recordFailedLogin(db: Queryable, user: User, lockAfter: number, lockMs: number): Promise<void> {
+  const failures = user.failed_logins + 1;
+  await db.run('UPDATE users SET failed_logins = ?, locked_until = ?, updated_at = ? WHERE id = ?', [
+    failures >= lockAfter ? 0 : failures,
+    failures >= lockAfter ? Date.now() + lockMs : user.locked_until,
+    Date.now(),
+    user.id,
+  ]);
+}
+
+export async function clearFailedLogins(db: Queryable, userId: number): Promise<void> {
+  await db.run('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?', [userId]);
+}

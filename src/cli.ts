@@ -1,0 +1,138 @@
+// The admin CLI of the contract: `npm run cli -- <command>` or `chatx <command>` in the Docker image.
+// Each command prints a clear result and exits 0, or prints one line saying why and exits non-zero.
+import { parseArgs } from 'node:util';
+import { createApiToken } from './auth/api-tokens';
+import { generatePassword } from './auth/passwords';
+import { createUser, findUserByEmail, isRole, normalizeEmail, setPassword } from './auth/users';
+import { applyTimeZone, ConfigError, loadConfig, type Config } from './config';
+import { DatabaseKeyError } from './core/db';
+import { AppError } from './core/errors';
+import { setLogLevel } from './core/log';
+import { MigrationError } from './core/migrate';
+import type { Deps } from './deps';
+import { runDoctor } from './doctor';
+import { audit } from './privacy/audit';
+import { openStore } from './store';
+
+class UsageError extends Error {}
+
+type Options = Record<string, string | boolean | undefined>;
+
+interface Command {
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean' }>;
+  run(config: Config, options: Options): Promise<number>;
+}
+
+function required(options: Options, name: string): string {
+  const value = options[name];
+  if (typeof value !== 'string' || value.trim() === '') throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+async function withStore<T>(config: Config, fn: (deps: Deps) => Promise<T>): Promise<T> {
+  const deps = await openStore(config);
+  try {
+    return await fn(deps);
+  } finally {
+    await deps.db.close();
+  }
+}
+
+const commands: Record<string, Command> = {
+  'user:add': {
+    usage: 'user:add --email E --role owner|staff [--password P]',
+    options: { email: { type: 'string' }, role: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' } },
+    run: (config, o) => {
+      const email = normalizeEmail(required(o, 'email'));
+      const role = required(o, 'role');
+      if (!isRole(role)) throw new UsageError('--role must be owner or staff');
+      const password = typeof o.password === 'string' ? o.password : generatePassword();
+      return withStore(config, async ({ db }) => {
+        const user = await createUser(db, { email, role, password, name: typeof o.name === 'string' ? o.name : '' });
+        await audit(db, { actor: 'cli', action: 'user.created', target: user.email, detail: { role } });
+        console.log(`Created ${role} ${user.email}.`);
+        if (typeof o.password !== 'string') console.log(`Password (shown once): ${password}`);
+        return 0;
+      });
+    },
+  },
+  'user:reset-password': {
+    usage: 'user:reset-password --email E [--password P]',
+    options: { email: { type: 'string' }, password: { type: 'string' } },
+    run: (config, o) => {
+      const email = normalizeEmail(required(o, 'email'));
+      const password = typeof o.password === 'string' ? o.password : generatePassword();
+      return withStore(config, async ({ db }) => {
+        const user = await findUserByEmail(db, email);
+        if (!user) throw new UsageError(`no user with the email ${email}`);
+        await setPassword(db, user.id, password);
+        await audit(db, { actor: 'cli', action: 'user.password-reset', target: user.email });
+        console.log(`Reset the password of ${user.email}; their sessions were signed out and any lockout cleared.`);
+        if (typeof o.password !== 'string') console.log(`New password (shown once): ${password}`);
+        return 0;
+      });
+    },
+  },
+  'token:create': {
+    usage: 'token:create --name N [--role owner|staff]',
+    options: { name: { type: 'string' }, role: { type: 'string' } },
+    run: (config, o) => {
+      const name = required(o, 'name');
+      const role = typeof o.role === 'string' ? o.role : 'staff';
+      if (!isRole(role)) throw new UsageError('--role must be owner or staff');
+      return withStore(config, async ({ db }) => {
+        const { token } = await createApiToken(db, { name, role });
+        await audit(db, { actor: 'cli', action: 'api-token.created', target: name, detail: { role } });
+        console.log(`Created the ${role} API token "${name}". It is shown only once; store it now:`);
+        console.log(token);
+        return 0;
+      });
+    },
+  },
+  doctor: {
+    usage: 'doctor',
+    options: {},
+    run: async (config) => ((await runDoctor(config)) ? 0 : 1),
+  },
+};
+
+function usage(): string {
+  return ['Usage: chatx <command> [options]', '', 'Commands:', ...Object.values(commands).map((c) => `  ${c.usage}`)].join('\n');
+}
+
+export async function runCli(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === 'help') {
+    console.log(usage());
+    process.exit(name ? 0 : 2);
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`chatx: unknown command "${name}"; run "chatx help" for the list\n`);
+    process.exit(2);
+  }
+  let code: number;
+  try {
+    const { values } = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false });
+    const config = loadConfig();
+    applyTimeZone(config);
+    setLogLevel(name === 'doctor' ? 'error' : 'warn');
+    code = await command.run(config, values);
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const known =
+      err instanceof UsageError ||
+      err instanceof ConfigError ||
+      err instanceof AppError ||
+      err instanceof DatabaseKeyError ||
+      err instanceof MigrationError ||
+      e.code?.startsWith('ERR_PARSE_ARGS');
+    process.stderr.write(`chatx ${name}: ${known ? e.message : `failed: ${e.message}`}\n`);
+    if (err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) process.stderr.write(`usage: chatx ${command.usage}\n`);
+    code = err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
+  }
+  process.exit(code);
+}
+
+if (require.main === module) void runCli(process.argv.slice(2));

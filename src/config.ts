@@ -1,0 +1,222 @@
+// The only reader of process.env. Every variable of CONTRACT.md is parsed and validated here, once,
+// at boot; a bad value becomes one ConfigError line naming the variable.
+import fs from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+
+export type AiProvider = 'openai' | 'anthropic' | 'none';
+export type AiMode = 'off' | 'suggest' | 'auto';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** The passphrase from DATABASE_KEY or DATABASE_KEY_FILE; undefined means "use or create DATA_DIR/db.key". */
+  databaseKey?: string;
+  databaseKeySource: 'env' | 'file' | 'generated';
+  publicUrl: string;
+  secureCookies: boolean;
+  fb: {
+    appId?: string;
+    appSecret?: string;
+    verifyToken?: string;
+    pageId?: string;
+    pageAccessToken?: string;
+  };
+  graphApiUrl: string;
+  graphApiVersion: string;
+  ai: {
+    provider: AiProvider;
+    model?: string;
+    mode: AiMode;
+    openaiApiKey?: string;
+    openaiBaseUrl?: string;
+    anthropicApiKey?: string;
+    anthropicBaseUrl?: string;
+  };
+  tz: string;
+  logLevel: LogLevel;
+  /** NODE_ENV=development (npm run dev): templates are re-read on every request. */
+  development: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * The environment as ChatX sees it: `.env` in the working directory (if any) underneath the real
+ * environment, so the environment wins, as the contract says.
+ */
+export function readEnvironment(cwd = process.cwd(), env: Env = process.env): Env {
+  const file = path.join(cwd, '.env');
+  let fromFile: Env = {};
+  if (fs.existsSync(file)) {
+    try {
+      fromFile = parseEnv(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError('.env', `cannot be read (${(err as Error).message})`);
+    }
+  }
+  return { ...fromFile, ...env };
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const value = optional(env, name);
+  if (value === undefined) return fallback;
+  const lower = value.toLowerCase() as T;
+  if (!allowed.includes(lower)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')} (got "${value}")`);
+  }
+  return lower;
+}
+
+function httpUrl(env: Env, name: string, fallback: string | undefined): string | undefined {
+  const value = optional(env, name) ?? fallback;
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `must be an http(s) URL (got "${value}")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(name, `must be an http(s) URL (got "${value}")`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function port(env: Env): number {
+  const value = optional(env, 'PORT');
+  if (value === undefined) return 3000;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 0 || n > 65535) {
+    throw new ConfigError('PORT', `must be a whole number from 0 to 65535 (got "${value}")`);
+  }
+  return n;
+}
+
+function timeZone(env: Env): string {
+  const value = optional(env, 'TZ') ?? 'UTC';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: value });
+  } catch {
+    throw new ConfigError('TZ', `is not a known time zone (got "${value}"); use a name like Europe/Berlin`);
+  }
+  return value;
+}
+
+function databaseKey(env: Env): Pick<Config, 'databaseKey' | 'databaseKeySource'> {
+  const direct = env.DATABASE_KEY;
+  const file = optional(env, 'DATABASE_KEY_FILE');
+  if (direct !== undefined && direct !== '' && file !== undefined) {
+    throw new ConfigError('DATABASE_KEY', 'set either DATABASE_KEY or DATABASE_KEY_FILE, not both');
+  }
+  if (direct !== undefined && direct !== '') {
+    return { databaseKey: direct, databaseKeySource: 'env' };
+  }
+  if (file !== undefined) {
+    let content: string;
+    try {
+      content = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw new ConfigError('DATABASE_KEY_FILE', `cannot read ${file} (${code})`);
+    }
+    // A secret file usually ends with a newline that is not part of the key.
+    const key = content.replace(/\r?\n$/, '');
+    if (key === '') throw new ConfigError('DATABASE_KEY_FILE', `${file} is empty`);
+    return { databaseKey: key, databaseKeySource: 'file' };
+  }
+  return { databaseKey: undefined, databaseKeySource: 'generated' };
+}
+
+export function loadConfig(env: Env = readEnvironment()): Config {
+  const publicUrl = httpUrl(env, 'PUBLIC_URL', 'http://localhost:3000')!;
+  const graphApiVersion = optional(env, 'GRAPH_API_VERSION') ?? 'v25.0';
+  if (!/^v\d+\.\d+$/.test(graphApiVersion)) {
+    throw new ConfigError('GRAPH_API_VERSION', `must look like v25.0 (got "${graphApiVersion}")`);
+  }
+  const provider = oneOf<AiProvider>(env, 'AI_PROVIDER', ['openai', 'anthropic', 'none'], 'none');
+  const mode = oneOf<AiMode>(env, 'AI_MODE', ['off', 'suggest', 'auto'], provider === 'none' ? 'off' : 'suggest');
+  if (provider === 'none' && mode !== 'off') {
+    throw new ConfigError('AI_MODE', `is "${mode}" but AI_PROVIDER is none; set AI_PROVIDER or AI_MODE=off`);
+  }
+  const dataDir = path.resolve(optional(env, 'DATA_DIR') ?? './data');
+  const fbPageId = optional(env, 'FB_PAGE_ID');
+  if (fbPageId !== undefined && !/^\d+$/.test(fbPageId)) {
+    throw new ConfigError('FB_PAGE_ID', `must be the numeric Page id (got "${fbPageId}")`);
+  }
+  return {
+    port: port(env),
+    host: optional(env, 'HOST') ?? '0.0.0.0',
+    dataDir,
+    ...databaseKey(env),
+    publicUrl,
+    secureCookies: publicUrl.startsWith('https:'),
+    fb: {
+      appId: optional(env, 'FB_APP_ID'),
+      appSecret: optional(env, 'FB_APP_SECRET'),
+      verifyToken: optional(env, 'FB_VERIFY_TOKEN'),
+      pageId: fbPageId,
+      pageAccessToken: optional(env, 'FB_PAGE_ACCESS_TOKEN'),
+    },
+    graphApiUrl: httpUrl(env, 'GRAPH_API_URL', 'https://graph.facebook.com')!,
+    graphApiVersion,
+    ai: {
+      provider,
+      model: optional(env, 'AI_MODEL'),
+      mode,
+      openaiApiKey: optional(env, 'OPENAI_API_KEY'),
+      openaiBaseUrl: httpUrl(env, 'OPENAI_BASE_URL', undefined),
+      anthropicApiKey: optional(env, 'ANTHROPIC_API_KEY'),
+      anthropicBaseUrl: httpUrl(env, 'ANTHROPIC_BASE_URL', undefined),
+    },
+    tz: timeZone(env),
+    logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
+    development: env.NODE_ENV === 'development',
+  };
+}
+
+/** Makes Node's own clock follow TZ, so cron schedules and dates agree with the config. */
+export function applyTimeZone(config: Config): void {
+  process.env.TZ = config.tz;
+}
+
+const SECRET = /secret|token|key|password/i;
+
+/** A printable view of the config with every secret masked (for `doctor` and the debug log). */
+export function describeConfig(config: Config): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (prefix: string, value: unknown): void => {
+    if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(prefix ? `${prefix}.${k}` : k, v);
+      return;
+    }
+    if (value === undefined) return;
+    out[prefix] = SECRET.test(prefix) && !prefix.endsWith('Source') ? mask(String(value)) : String(value);
+  };
+  walk('', config);
+  return out;
+}
+
+/** Secrets are never printed, not even in part: only whether they are set. */
+export function mask(secret: string): string {
+  return secret === '' ? '(empty)' : '(set)';
+}

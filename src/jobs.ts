@@ -1,0 +1,66 @@
+// The cron table: every background job as {name, schedule, run}. Jobs call the same services as
+// routes. A job never overlaps itself, and stop() waits for running ones before the database closes.
+import cron, { type ScheduledTask } from 'node-cron';
+import { purgeExpiredSessions } from './auth/sessions';
+import { log } from './core/log';
+import type { Deps } from './deps';
+
+export interface Job {
+  name: string;
+  /** Cron expression (seconds field optional), in the configured TZ. */
+  schedule: string;
+  run: (deps: Deps) => Promise<unknown>;
+}
+
+export const jobs: Job[] = [
+  {
+    name: 'purge-expired-sessions',
+    schedule: '17 * * * *',
+    run: async ({ db }) => {
+      const removed = await purgeExpiredSessions(db);
+      if (removed) log.info('purged expired sessions', { removed });
+    },
+  },
+];
+
+export interface JobRunner {
+  /** Runs one job now (used by the sweepers' "kick" and by tests); skips it if it is already running. */
+  runNow(name: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startJobs(deps: Deps, list: Job[] = jobs): JobRunner {
+  const running = new Map<string, Promise<void>>();
+  let stopping = false;
+
+  const runNow = (name: string): Promise<void> => {
+    const job = list.find((j) => j.name === name);
+    if (!job) return Promise.reject(new Error(`no job named ${name}`));
+    if (stopping) return Promise.resolve();
+    const current = running.get(name);
+    if (current) return current;
+    const started = Date.now();
+    const run = job
+      .run(deps)
+      .then(
+        () => log.debug('job done', { job: name, ms: Date.now() - started }),
+        (err: Error) => log.error('job failed', { job: name, error: err.stack ?? err.message }),
+      )
+      .finally(() => running.delete(name));
+    running.set(name, run);
+    return run;
+  };
+
+  const tasks: ScheduledTask[] = list.map((job) =>
+    cron.schedule(job.schedule, () => runNow(job.name), { name: job.name, timezone: deps.config.tz, noOverlap: true }),
+  );
+
+  return {
+    runNow,
+    async stop() {
+      stopping = true;
+      await Promise.all(tasks.map((t) => t.destroy()));
+      await Promise.all(running.values());
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// A fresh ChatX per test: its own temp DATA_DIR, a real SQLCipher file, migrations applied,
+// and the Express app built the same way server.ts builds it.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { createApp } from '../../src/app';
+import { loadConfig, type Config } from '../../src/config';
+import type { Deps } from '../../src/deps';
+import { openStore } from '../../src/store';
+
+export const TEST_KEY = 'test passphrase: correct horse battery staple';
+
+export function tempDir(prefix = 'chatx-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function testConfig(env: Record<string, string> = {}, dataDir = tempDir()): Config {
+  return loadConfig({ DATA_DIR: dataDir, DATABASE_KEY: TEST_KEY, PUBLIC_URL: 'http://localhost:3000', ...env });
+}
+
+export interface TestContext {
+  app: Express;
+  deps: Deps;
+  config: Config;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+export async function makeContext(env: Record<string, string> = {}): Promise<TestContext> {
+  const config = testConfig(env);
+  const deps = await openStore(config);
+  return {
+    app: createApp(deps),
+    deps,
+    config,
+    dataDir: config.dataDir,
+    async close() {
+      await deps.db.close();
+      fs.rmSync(config.dataDir, { recursive: true, force: true });
+    },
+  };
+}
