@@ -4,10 +4,13 @@
 ############################ build stage ############################
 FROM node:20-bookworm-slim AS build
 
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
+
 # Toolchain for the native module @journeyapps/sqlcipher (node-gyp; links the system libcrypto).
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       python3 make g++ libssl-dev \
+ && apt-get clean \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -29,7 +32,7 @@ COPY public ./public
 COPY migrations ./migrations
 RUN npm run build \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
- && npm cache clean --force \
+ && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete \
  && cd node_modules/@journeyapps/sqlcipher \
  && rm -rf build/Release/obj.target build/Release/.deps build/Release/*.a deps/sqlcipher-amalgamation \
  && cd /app \
@@ -42,7 +45,8 @@ FROM node:20-bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libssl3 ca-certificates tini \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
 ENV NODE_ENV=production \
     DATA_DIR=/data \
@@ -69,7 +73,7 @@ VOLUME /data
 USER node
 EXPOSE 3000
 
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 
 ENTRYPOINT ["/usr/bin/tini", "--"]

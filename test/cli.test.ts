@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { Db } from '../src/core/db';
+import { TEST_KEY, tempDir } from './support/context';
+
+const ROOT = path.resolve(__dirname, '..');
+
+describe('the admin CLI', () => {
+  let dataDir: string;
+  beforeEach(() => (dataDir = tempDir()));
+  afterEach(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  function cli(args: string[], env: Record<string, string> = {}) {
+    return spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(ROOT, 'src', 'cli.ts'), ...args], {
+      cwd: tempDir('chatx-cwd-'),
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, DATABASE_KEY: TEST_KEY, ...env },
+      encoding: 'utf8',
+      timeout: 20000,
+    });
+  }
+
+  /** Like cli(), but without blocking this process, so a fake server in it can answer. */
+  function cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) =>
+      execFile(
+        process.execPath,
+        ['--require', require.resolve('tsx/cjs'), path.join(ROOT, 'src', 'cli.ts'), ...args],
+        { cwd: tempDir('chatx-cwd-'), env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, DATABASE_KEY: TEST_KEY, ...env }, timeout: 20000 },
+        (err, stdout, stderr) => resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      ),
+    );
+  }
+
+  async function query<T>(sql: string): Promise<T[]> {
+    const db = await Db.open(path.join(dataDir, 'chatx.db'), TEST_KEY);
+    try {
+      return await db.all<T>(sql);
+    } finally {
+      await db.close();
+    }
+  }
+
+  describe('user:add', () => {
+    it('should create a user with the given password', async () => {
+      const r = cli(['user:add', '--email', 'Boss@Example.com', '--role', 'owner', '--password', 'a long enough password']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /Created owner boss@example.com/);
+      assert.deepEqual(await query('SELECT email, role, status FROM users'), [{ email: 'boss@example.com', role: 'owner', status: 'active' }]);
+    });
+
+    it('should generate and print a password when none is given', () => {
+      const r = cli(['user:add', '--email', 'staff@example.com', '--role', 'staff']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /Password \(shown once\): \S{16,}/);
+    });
+
+    it('should refuse a bad role with a one-line reason and exit 2', () => {
+      const r = cli(['user:add', '--email', 'x@example.com', '--role', 'admin']);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr.split('\n')[0], /^chatx user:add: --role must be owner or staff$/);
+    });
+
+    it('should refuse a duplicate email and exit 1', () => {
+      cli(['user:add', '--email', 'x@example.com', '--role', 'staff']);
+      const r = cli(['user:add', '--email', 'x@example.com', '--role', 'staff']);
+      assert.equal(r.status, 1);
+      assert.equal(r.stderr.trim(), 'chatx user:add: x@example.com already has an account.');
+    });
+
+    it('should refuse a missing --email', () => {
+      const r = cli(['user:add', '--role', 'staff']);
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, /--email is required/);
+    });
+  });
+
+  describe('user:reset-password', () => {
+    it('should set a new password, clear a lockout and end sessions', async () => {
+      cli(['user:add', '--email', 'x@example.com', '--role', 'staff', '--password', 'the first password']);
+      const db = await Db.open(path.join(dataDir, 'chatx.db'), TEST_KEY);
+      await db.run('UPDATE users SET locked_until = ?', [Date.now() + 60_000]);
+      await db.run("INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ('s', 1, 'c', 0, 0, 0)");
+      await db.close();
+      const r = cli(['user:reset-password', '--email', 'x@example.com']);
+      assert.equal(r.status, 0, r.stderr);
+      const password = /New password \(shown once\): (\S+)/.exec(r.stdout)?.[1];
+      assert.ok(password);
+      assert.deepEqual(await query('SELECT locked_until FROM users'), [{ locked_until: null }]);
+      assert.deepEqual(await query('SELECT id FROM sessions'), []);
+    });
+
+    it('should say so when the user does not exist', () => {
+      const r = cli(['user:reset-password', '--email', 'ghost@example.com']);
+      assert.notEqual(r.status, 0);
+      assert.match(r.stderr, /no user with the email ghost@example.com/);
+    });
+  });
+
+  describe('token:create', () => {
+    it('should print the new token alone on the last line, and store only its hash', async () => {
+      const r = cli(['token:create', '--name', 'zapier', '--role', 'owner']);
+      assert.equal(r.status, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      const token = lines[lines.length - 1];
+      assert.match(token, /^chx_[A-Za-z0-9_-]{40,}$/);
+      const rows = await query<{ name: string; role: string; token_hash: string }>('SELECT name, role, token_hash FROM api_tokens');
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0].name, 'zapier');
+      assert.notEqual(rows[0].token_hash, token);
+    });
+  });
+
+  describe('doctor', () => {
+    it('should pass on a healthy sandbox install', () => {
+      cli(['user:add', '--email', 'x@example.com', '--role', 'owner']);
+      const r = cli(['doctor']);
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /database: .*integrity ok/);
+      assert.match(r.stdout, /messenger: sandbox mode/);
+      assert.match(r.stdout, /All checks passed/);
+    });
+
+    it('should fail with a clear line when the key is wrong', () => {
+      cli(['user:add', '--email', 'x@example.com', '--role', 'owner']);
+      const r = cli(['doctor'], { DATABASE_KEY: 'wrong key' });
+      assert.equal(r.status, 1);
+      assert.match(r.stdout, /\[FAIL\] database: the database key does not open/);
+    });
+
+    it('should check the Page token against the Graph API and report its refusal', async () => {
+      const graph = http.createServer((req, res) => {
+        res.writeHead(req.url?.startsWith('/v25.0/me?') ? 400 : 404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { message: 'Error validating access token', type: 'OAuthException', code: 190 } }));
+      });
+      await new Promise<void>((resolve) => graph.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(graph.address() as AddressInfo).port}`;
+        const r = await cliAsync(['doctor'], { GRAPH_API_URL: url, FB_PAGE_ACCESS_TOKEN: 'expired' });
+        assert.equal(r.status, 1);
+        assert.match(r.stdout, /\[FAIL\] messenger: Graph API refused the Page token: Error validating access token \(code 190\)/);
+      } finally {
+        graph.close();
+      }
+    });
+
+    it('should fail on a configuration error, naming the variable', () => {
+      const r = cli(['doctor'], { TZ: 'Nowhere/Land' });
+      assert.equal(r.status, 1);
+      assert.match(r.stderr, /^chatx doctor: TZ: is not a known time zone/);
+    });
+  });
+
+  it('should refuse an unknown command with exit 2', () => {
+    const r = cli(['frobnicate']);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /unknown command "frobnicate"/);
+  });
+});
