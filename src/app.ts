@@ -12,7 +12,10 @@ import { healthHandler } from './core/health';
 import { errorHandler, notFoundHandler } from './core/http';
 import { crmRouter } from './crm/routes';
 import type { Deps } from './deps';
+import { apiRouter } from './inbox/api-routes';
+import { conversationRouter } from './inbox/conversation-routes';
 import { inboxRouter } from './inbox/routes';
+import { webhookRouter } from './messenger/webhook-routes';
 import { privacyRouter } from './privacy/routes';
 import { settingsRouter } from './settings/routes';
 
@@ -22,7 +25,7 @@ export function createApp(deps: Deps): Express {
   const { config, db } = deps;
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  app.set('trust proxy', config.trustProxy);
   app.set('view engine', 'ejs');
   app.set('views', path.join(ROOT, 'views'));
   app.set('view cache', !config.development);
@@ -56,6 +59,8 @@ export function createApp(deps: Deps): Express {
 
   app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
   app.get('/healthz', healthHandler(db));
+  // Before the body parsers: the webhook signature is checked over the raw bytes.
+  app.use(webhookRouter(deps));
 
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
@@ -72,9 +77,11 @@ export function createApp(deps: Deps): Express {
     next();
   });
 
+  app.use(apiRouter(deps));
   app.use(authRouter(deps));
   app.use(usersRouter(deps));
   app.use(inboxRouter(deps));
+  app.use(conversationRouter(deps));
   app.use(crmRouter(deps));
   app.use(settingsRouter(deps));
   app.use(privacyRouter(deps));

@@ -117,7 +117,8 @@ export async function runCli(argv: string[]): Promise<void> {
     const { values } = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false });
     const config = loadConfig();
     applyTimeZone(config);
-    setLogLevel(name === 'doctor' ? 'error' : 'warn');
+    // The CLI speaks for itself; the server's warnings (e.g. the key beside the data) would only repeat it.
+    setLogLevel('error');
     code = await command.run(config, values);
   } catch (err) {
     const e = err as Error & { code?: string };

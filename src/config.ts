@@ -37,6 +37,8 @@ export interface Config {
   };
   tz: string;
   logLevel: LogLevel;
+  /** Express `trust proxy`: which hops may set X-Forwarded-For (the sign-in throttle counts per client IP). */
+  trustProxy: string;
   /** NODE_ENV=development (npm run dev): templates are re-read on every request. */
   development: boolean;
 }
@@ -191,6 +193,7 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     tz: timeZone(env),
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
     development: env.NODE_ENV === 'development',
+    trustProxy: optional(env, 'TRUST_PROXY') ?? 'loopback',
   };
 }
 

@@ -1,10 +1,16 @@
-// What every router and job is built with. server.ts makes one; tests make their own.
+// What every router and job is built with. store.ts makes one for the server and the CLI; tests too.
 import type { Config } from './config';
+import type { Bus } from './core/bus';
 import type { Db } from './core/db';
 import type { DatabaseKey } from './core/key';
+import type { JobQueue } from './core/queue';
+import type { OutboxSender } from './messenger/outbox';
 
 export interface Deps {
   config: Config;
   db: Db;
   databaseKey: DatabaseKey;
+  bus: Bus;
+  queue: JobQueue;
+  outbox: OutboxSender;
 }

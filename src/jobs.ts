@@ -14,6 +14,19 @@ export interface Job {
 
 export const jobs: Job[] = [
   {
+    // The outbox is kicked after every commit; this sweep catches retries that come due and
+    // anything left by a restart.
+    name: 'outbox-sweep',
+    schedule: '*/5 * * * * *',
+    run: ({ outbox }) => outbox.kick(),
+  },
+  {
+    // Profile lookups and attachment downloads (and their retries).
+    name: 'job-queue',
+    schedule: '*/10 * * * * *',
+    run: ({ queue }) => queue.kick(),
+  },
+  {
     name: 'purge-expired-sessions',
     schedule: '17 * * * *',
     run: async ({ db }) => {
@@ -55,12 +68,18 @@ export function startJobs(deps: Deps, list: Job[] = jobs): JobRunner {
     cron.schedule(job.schedule, () => runNow(job.name), { name: job.name, timezone: deps.config.tz, noOverlap: true }),
   );
 
+  // Work left by a previous run (a crash, a restart) starts right away.
+  void deps.queue.recover().then(() => deps.queue.kick());
+  void deps.outbox.kick();
+
   return {
     runNow,
     async stop() {
       stopping = true;
       await Promise.all(tasks.map((t) => t.destroy()));
       await Promise.all(running.values());
+      await deps.outbox.stop();
+      await deps.queue.stop();
     },
   };
 }

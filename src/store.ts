@@ -1,12 +1,17 @@
-// Opens DATA_DIR/chatx.db with the configured key and brings its schema up to date.
-// Shared by the server and the CLI.
+// Opens DATA_DIR/chatx.db with the configured key, brings its schema up to date, and wires the
+// services every route and job shares. Shared by the server and the CLI; starts no timers.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config';
+import { Bus } from './core/bus';
 import { Db } from './core/db';
 import { resolveDatabaseKey } from './core/key';
 import { migrate } from './core/migrate';
+import { JobQueue } from './core/queue';
 import type { Deps } from './deps';
+import { attachmentJob } from './messenger/attachment-job';
+import { OutboxSender } from './messenger/outbox';
+import { profileJob } from './messenger/profile-job';
 
 export function databaseFile(config: Config): string {
   return path.join(config.dataDir, 'chatx.db');
@@ -24,5 +29,9 @@ export async function openStore(config: Config): Promise<Deps> {
     await db.close();
     throw err;
   }
-  return { config, db, databaseKey };
+  const bus = new Bus();
+  const queue = new JobQueue(db);
+  queue.register('messenger.profile', profileJob(db, config));
+  queue.register('messenger.attachment', attachmentJob(db, bus));
+  return { config, db, databaseKey, bus, queue, outbox: new OutboxSender(db, config, bus) };
 }

@@ -66,13 +66,30 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && crypto.timingSafeEqual(x, y);
 }
 
-/** Every unsafe request from a browser carries the token as `_csrf` (forms) or `X-CSRF-Token` (htmx). */
-export const csrfProtection: RequestHandler = (req, _res, next) => {
-  if (['GET', 'HEAD', 'OPTIONS'].includes(req.method) || req.apiToken) return next();
+/**
+ * Routes that take file uploads. Their multipart bodies are parsed by the route itself, so the
+ * `_csrf` field is checked there (uploadCsrf) unless the X-CSRF-Token header already carried it.
+ */
+const UPLOAD_ROUTES = [/^\/conversations\/\d+\/messages$/, /^\/simulator$/];
+
+function checkCsrf(req: Request): void {
   const sent = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get('x-csrf-token');
   if (typeof sent !== 'string' || !req.csrfToken || !same(sent, req.csrfToken)) {
     throw new AppError(403, 'csrf-failed', 'This form has expired. Reload the page and try again.');
   }
+}
+
+/** Every unsafe request from a browser carries the token as `_csrf` (forms) or `X-CSRF-Token` (htmx). */
+export const csrfProtection: RequestHandler = (req, _res, next) => {
+  if (['GET', 'HEAD', 'OPTIONS'].includes(req.method) || req.apiToken) return next();
+  if (req.is('multipart/form-data') && !req.get('x-csrf-token') && UPLOAD_ROUTES.some((r) => r.test(req.path))) return next();
+  checkCsrf(req);
+  next();
+};
+
+/** The CSRF check for upload routes, after their multipart parser. */
+export const uploadCsrf: RequestHandler = (req, _res, next) => {
+  if (!req.apiToken) checkCsrf(req);
   next();
 };
 

@@ -27,7 +27,7 @@ export function parseCursor(cursor: unknown): { at: number; id: number } | undef
 
 export async function listConversations(
   db: Queryable,
-  options: { status?: ConversationStatus; limit?: number; cursor?: string },
+  options: { status?: ConversationStatus; limit?: number; cursor?: string; q?: string },
 ): Promise<{ rows: ConversationRow[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 200);
   const cursor = parseCursor(options.cursor);
@@ -36,6 +36,12 @@ export async function listConversations(
   if (options.status) {
     where.push('c.status = ?');
     params.push(options.status);
+  }
+  const q = options.q?.trim();
+  if (q) {
+    // Name or PSID for now; full-text search over messages comes with the inbox search.
+    where.push("(k.name LIKE ? ESCAPE '\\' OR k.psid = ?)");
+    params.push(`%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`, q);
   }
   if (cursor) {
     where.push('(COALESCE(c.last_message_at, 0) < ? OR (COALESCE(c.last_message_at, 0) = ? AND c.id < ?))');

@@ -46,8 +46,14 @@ describe('the browser watcher (test support)', function () {
     await page.waitForTimeout(200);
     const kinds = (kind: string) => chrome!.problems.filter((p) => p.kind === kind);
     const csp = kinds('csp-violation').map((p) => p.text);
-    assert.ok(csp.some((t) => /style-src|inline style/i.test(t)), `no style violation in ${JSON.stringify(csp)}`);
-    assert.ok(csp.some((t) => /script-src|inline script/i.test(t)), `no script violation in ${JSON.stringify(csp)}`);
+    assert.ok(
+      csp.some((t) => /style-src|inline style/i.test(t)),
+      `no style violation in ${JSON.stringify(csp)}`,
+    );
+    assert.ok(
+      csp.some((t) => /script-src|inline script/i.test(t)),
+      `no script violation in ${JSON.stringify(csp)}`,
+    );
     assert.ok(
       kinds('console-error').some((p) => p.text === 'something broke'),
       'console.error was not recorded',

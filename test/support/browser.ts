@@ -40,7 +40,9 @@ export function requireChromium(ctx: Mocha.Context): string {
   const where = process.env.CHROMIUM_PATH ? `CHROMIUM_PATH=${process.env.CHROMIUM_PATH}` : '/usr/bin/chromium';
   const suite = ctx.currentTest?.parent?.fullTitle() ?? ctx.test?.parent?.fullTitle() ?? 'browser tests';
   if (process.env.CI === 'true') {
-    throw new Error(`Chromium not found at ${where}; browser tests cannot be skipped under CI=true (apt-get install -y chromium)`);
+    throw new Error(
+      `Chromium not found at ${where}; browser tests cannot be skipped under CI=true (apt-get install -y chromium)`,
+    );
   }
   const line = '!'.repeat(78);
   console.warn(

@@ -36,6 +36,8 @@ export async function makeContext(env: Record<string, string> = {}): Promise<Tes
     config,
     dataDir: config.dataDir,
     async close() {
+      await deps.outbox.stop();
+      await deps.queue.stop();
       await deps.db.close();
       fs.rmSync(config.dataDir, { recursive: true, force: true });
     },

@@ -1,0 +1,28 @@
+// In-process notifications of what changed, for live pages (SSE) and for kicking workers.
+// Emitted only after the change is committed.
+import { EventEmitter } from 'node:events';
+
+export interface BusEvents {
+  /** A message was stored or its status, text or reaction changed. */
+  message: { conversationId: number; messageId: number; change: 'created' | 'updated' };
+  /** A conversation's list row changed (status, assignee, unread, last message). */
+  conversation: { conversationId: number };
+}
+
+export class Bus {
+  private emitter = new EventEmitter();
+
+  constructor() {
+    // Every open browser tab listens; don't warn at the default of 10.
+    this.emitter.setMaxListeners(0);
+  }
+
+  emit<K extends keyof BusEvents>(kind: K, event: BusEvents[K]): void {
+    this.emitter.emit(kind, event);
+  }
+
+  on<K extends keyof BusEvents>(kind: K, listener: (event: BusEvents[K]) => void): () => void {
+    this.emitter.on(kind, listener);
+    return () => this.emitter.off(kind, listener);
+  }
+}

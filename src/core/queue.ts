@@ -1,0 +1,128 @@
+// A durable job queue in the jobs table, for work that needs the network (profile lookups,
+// attachment downloads, AI replies). Jobs are inserted in the same transaction as the data that
+// needs them, so nothing is forgotten across a crash; a worker runs them with retries and backoff.
+import type { Db, Queryable } from './db';
+import { log } from './log';
+
+export interface JobRow {
+  id: number;
+  kind: string;
+  payload: string;
+  attempts: number;
+}
+
+/** Thrown by a handler to say "try again later" after the given delay. */
+export class RetryLater extends Error {
+  constructor(
+    message: string,
+    readonly delayMs?: number,
+  ) {
+    super(message);
+    this.name = 'RetryLater';
+  }
+}
+
+export type JobHandler = (payload: Record<string, unknown>, job: JobRow) => Promise<void>;
+
+export async function enqueueJob(
+  db: Queryable,
+  kind: string,
+  payload: Record<string, unknown>,
+  options: { dedupeKey?: string; runAt?: number } = {},
+): Promise<void> {
+  const now = Date.now();
+  await db.run(
+    `INSERT INTO jobs (kind, payload, run_at, dedupe_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (dedupe_key) DO NOTHING`,
+    [kind, JSON.stringify(payload), options.runAt ?? now, options.dedupeKey ?? null, now, now],
+  );
+}
+
+/** Exponential backoff with jitter: 5 s, 10 s, 20 s … capped at 30 minutes. */
+export function backoffMs(attempts: number, baseMs = 5000, capMs = 30 * 60 * 1000): number {
+  const exp = Math.min(capMs, baseMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(exp * (0.75 + Math.random() * 0.5));
+}
+
+export class JobQueue {
+  private handlers = new Map<string, JobHandler>();
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Db,
+    readonly maxAttempts = 8,
+  ) {}
+
+  register(kind: string, handler: JobHandler): void {
+    this.handlers.set(kind, handler);
+  }
+
+  /** After a crash, jobs left 'running' are due again. */
+  async recover(): Promise<void> {
+    await this.db.run("UPDATE jobs SET state = 'pending' WHERE state = 'running'");
+  }
+
+  /** Runs due jobs now; concurrent kicks coalesce into one more pass. */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.drain();
+      } while (this.again && !this.stopped);
+    })()
+      .catch((err: Error) => log.error('job queue pass failed', { error: err.message }))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async drain(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      const due = await this.db.all<JobRow>(
+        "SELECT id, kind, payload, attempts FROM jobs WHERE state = 'pending' AND run_at <= ? ORDER BY run_at, id LIMIT 20",
+        [Date.now()],
+      );
+      if (due.length === 0) return;
+      // Run a small batch side by side: they are network-bound.
+      await Promise.all(due.map((job) => this.runOne(job)));
+    }
+  }
+
+  private async runOne(job: JobRow): Promise<void> {
+    const claimed = await this.db.run("UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'", [
+      Date.now(),
+      job.id,
+    ]);
+    if (claimed.changes === 0) return;
+    const attempts = job.attempts + 1;
+    const handler = this.handlers.get(job.kind);
+    try {
+      if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
+      await handler(JSON.parse(job.payload) as Record<string, unknown>, { ...job, attempts });
+      await this.db.run("UPDATE jobs SET state = 'done', last_error = NULL, updated_at = ? WHERE id = ?", [Date.now(), job.id]);
+    } catch (err) {
+      const e = err as Error;
+      const retry = e instanceof RetryLater && attempts < this.maxAttempts;
+      await this.db.run('UPDATE jobs SET state = ?, run_at = ?, last_error = ?, updated_at = ? WHERE id = ?', [
+        retry ? 'pending' : 'failed',
+        retry ? Date.now() + ((e as RetryLater).delayMs ?? backoffMs(attempts)) : Date.now(),
+        e.message.slice(0, 500),
+        Date.now(),
+        job.id,
+      ]);
+      (retry ? log.warn : log.error)(retry ? 'job will retry' : 'job failed for good', { job: job.kind, id: job.id, attempts, error: e.message });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}

@@ -1,0 +1,311 @@
+// The outbox: every reply (from a person, the API, or AI) is written with its outbox row in one
+// transaction, then delivered by the sender. The sender is kicked right after the commit and swept
+// by a cron job, so a crash or restart never loses a reply; echoes and the per-part progress keep it
+// from being sent twice.
+import type { Config } from '../config';
+import type { Bus } from '../core/bus';
+import type { Db, Queryable } from '../core/db';
+import { AppError, badRequest, notFound } from '../core/errors';
+import { log } from '../core/log';
+import { backoffMs } from '../core/queue';
+import { preview, touchConversation } from '../inbox/threads';
+import { setSetting } from '../settings/store';
+import { channelState, graphClient, markTokenInvalid } from './channel';
+import { GraphError, splitText, type OutgoingPart } from './graph';
+import { outboxMetadata } from './metadata';
+import { decideWindow, type SentBy } from './window';
+
+export const MAX_SEND_ATTEMPTS = 10;
+export const MAX_TEXT = 20000;
+export const MAX_FILE_BYTES = 25 * 1024 * 1024;
+/** A send interrupted by a crash is retried only after this long without an echo proving it went. */
+export const SENDING_GRACE_MS = 2 * 60 * 1000;
+
+export interface OutgoingFile {
+  name: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export interface QueueInput {
+  conversationId: number;
+  text?: string;
+  files?: OutgoingFile[];
+  sentBy: SentBy;
+  userId?: number;
+}
+
+function fileType(contentType: string): 'image' | 'audio' | 'video' | 'file' {
+  const top = contentType.split('/')[0];
+  return top === 'image' || top === 'audio' || top === 'video' ? top : 'file';
+}
+
+/** Writes the message and its outbox row; refuses before anything is stored when Messenger would. */
+export async function queueMessage(db: Db, config: Config, input: QueueInput): Promise<{ id: number; status: 'queued' }> {
+  const text = (input.text ?? '').trim();
+  const files = input.files ?? [];
+  if (!text && files.length === 0) throw badRequest('empty-message', 'Write a message or attach a file.');
+  if (text.length > MAX_TEXT) throw badRequest('message-too-long', `Keep a message under ${MAX_TEXT} characters.`);
+  for (const f of files) {
+    if (f.data.length > MAX_FILE_BYTES) throw new AppError(413, 'file-too-large', `${f.name} is larger than Messenger's 25 MB limit.`);
+  }
+  const state = await channelState(db, config);
+  return db.transaction(async (tx) => {
+    const conversation = await tx.get<{ id: number; last_inbound_at: number | null }>('SELECT id, last_inbound_at FROM conversations WHERE id = ?', [
+      input.conversationId,
+    ]);
+    if (!conversation) throw notFound('That conversation does not exist.');
+    const window = decideWindow({ lastInboundAt: conversation.last_inbound_at, sentBy: input.sentBy, humanAgentEnabled: state.humanAgentEnabled });
+    if (!window.ok) throw new AppError(422, window.code, window.reason);
+    const now = Date.now();
+    const { lastID: messageId } = await tx.run(
+      `INSERT INTO messages (conversation_id, direction, kind, text, status, sent_by, sent_by_user_id, created_at, received_at)
+       VALUES (?, 'out', 'message', ?, 'queued', ?, ?, ?, ?)`,
+      [input.conversationId, text || null, input.sentBy, input.userId ?? null, now, now],
+    );
+    for (const f of files) {
+      await tx.run(
+        `INSERT INTO attachments (message_id, type, state, name, content_type, size, data, created_at)
+         VALUES (?, ?, 'stored', ?, ?, ?, ?, ?)`,
+        [messageId, fileType(f.contentType), f.name, f.contentType, f.data.length, f.data, now],
+      );
+    }
+    const partsTotal = files.length + (text ? splitText(text).length : 0);
+    await tx.run(
+      `INSERT INTO outbox (message_id, conversation_id, state, next_attempt_at, parts_total, created_at, updated_at)
+       VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
+      [messageId, input.conversationId, now, partsTotal, now, now],
+    );
+    await touchConversation(tx, input.conversationId, { at: now, direction: 'out', preview: preview(text, files[0] && fileType(files[0].contentType)) });
+    return { id: messageId, status: 'queued' as const };
+  });
+}
+
+/** Puts a failed message back in the outbox; the window is checked again when it is sent. */
+export async function retryMessage(db: Db, messageId: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    const row = await tx.get<{ status: string }>("SELECT status FROM messages WHERE id = ? AND direction = 'out' AND kind = 'message'", [messageId]);
+    if (!row) throw notFound('That message does not exist.');
+    if (row.status !== 'failed') throw new AppError(409, 'not-failed', 'Only a failed message can be retried.');
+    await tx.run("UPDATE messages SET status = 'queued', error_code = NULL, error_message = NULL WHERE id = ?", [messageId]);
+    await tx.run("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL, updated_at = ? WHERE message_id = ?", [
+      Date.now(),
+      Date.now(),
+      messageId,
+    ]);
+  });
+}
+
+interface DueItem {
+  id: number;
+  message_id: number;
+  conversation_id: number;
+  attempts: number;
+  parts_sent: number;
+  parts_total: number;
+}
+
+export class OutboxSender {
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config,
+    private readonly bus: Bus,
+  ) {}
+
+  /** Sends whatever is due now; concurrent kicks coalesce into one more pass. */
+  kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.pass();
+      } while (this.again && !this.stopped);
+    })()
+      .catch((err: Error) => log.error('outbox pass failed', { error: err.stack ?? err.message }))
+      .finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+
+  private changed(conversationId: number, messageId: number): void {
+    this.bus.emit('message', { conversationId, messageId, change: 'updated' });
+    this.bus.emit('conversation', { conversationId });
+  }
+
+  private async pass(): Promise<void> {
+    const state = await channelState(this.db, this.config);
+    const now = Date.now();
+    // After a crash mid-send: give the echo a grace period to prove the part went, then retry.
+    await this.db.run("UPDATE outbox SET state = 'pending' WHERE state = 'sending' AND attempt_started_at < ?", [now - SENDING_GRACE_MS]);
+    if (state.sandbox) return this.sandboxPass();
+    if (state.tokenState === 'invalid') {
+      await this.db.run("UPDATE outbox SET state = 'held' WHERE state = 'pending'");
+      return;
+    }
+    await this.db.run("UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE state = 'held'", [now]);
+    const graph = graphClient(this.config, state)!;
+    for (;;) {
+      if (this.stopped) return;
+      // The oldest unsent item of each conversation, so replies go out in the order they were written.
+      const due = await this.db.all<DueItem>(
+        `SELECT o.id, o.message_id, o.conversation_id, o.attempts, o.parts_sent, o.parts_total FROM outbox o
+         WHERE o.state = 'pending' AND o.next_attempt_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.conversation_id = o.conversation_id AND p.id < o.id
+                           AND p.state IN ('pending', 'sending', 'held'))
+         ORDER BY o.id LIMIT 20`,
+        [Date.now()],
+      );
+      if (due.length === 0) return;
+      for (const item of due) {
+        const outcome = await this.deliver(item, graph, state.humanAgentEnabled, state.token);
+        if (outcome === 'stop') return;
+      }
+    }
+  }
+
+  /** Sandbox mode: nothing goes to Meta; each reply is marked `sandbox` instead of sent. */
+  private async sandboxPass(): Promise<void> {
+    const items = await this.db.all<{ message_id: number; conversation_id: number }>(
+      "SELECT message_id, conversation_id FROM outbox WHERE state IN ('pending', 'held') ORDER BY id",
+    );
+    for (const item of items) {
+      await this.db.transaction(async (tx) => {
+        await tx.run("UPDATE messages SET status = 'sandbox', sent_at = ? WHERE id = ? AND status = 'queued'", [Date.now(), item.message_id]);
+        await tx.run("UPDATE outbox SET state = 'done', updated_at = ? WHERE message_id = ?", [Date.now(), item.message_id]);
+      });
+      this.changed(item.conversation_id, item.message_id);
+    }
+  }
+
+  private async parts(messageId: number): Promise<OutgoingPart[]> {
+    const message = await this.db.get<{ text: string | null }>('SELECT text FROM messages WHERE id = ?', [messageId]);
+    const files = await this.db.all<{ name: string | null; content_type: string | null; data: Buffer | null; type: string }>(
+      "SELECT name, content_type, data, type FROM attachments WHERE message_id = ? AND state = 'stored' ORDER BY id",
+      [messageId],
+    );
+    const parts: OutgoingPart[] = files
+      .filter((f) => f.data)
+      .map((f) => ({
+        file: {
+          data: f.data!,
+          contentType: f.content_type ?? 'application/octet-stream',
+          name: f.name ?? 'file',
+          type: (['image', 'audio', 'video'].includes(f.type) ? f.type : 'file') as 'image' | 'audio' | 'video' | 'file',
+        },
+      }));
+    if (message?.text) for (const text of splitText(message.text)) parts.push({ text });
+    return parts;
+  }
+
+  private async deliver(item: DueItem, graph: NonNullable<ReturnType<typeof graphClient>>, humanAgent: boolean, token?: string): Promise<'ok' | 'stop'> {
+    const claimed = await this.db.run(
+      "UPDATE outbox SET state = 'sending', attempts = attempts + 1, attempt_started_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
+      [Date.now(), Date.now(), item.id],
+    );
+    if (claimed.changes === 0) return 'ok';
+    const target = await this.db.get<{ psid: string; last_inbound_at: number | null; sent_by: SentBy; status: string }>(
+      `SELECT k.psid, c.last_inbound_at, m.sent_by, m.status FROM messages m
+       JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id WHERE m.id = ?`,
+      [item.message_id],
+    );
+    if (!target) {
+      await this.db.run("UPDATE outbox SET state = 'done' WHERE id = ?", [item.id]);
+      return 'ok';
+    }
+    // Decided at send time: a retry after hours must not go out as RESPONSE.
+    const window = decideWindow({ lastInboundAt: target.last_inbound_at, sentBy: target.sent_by, humanAgentEnabled: humanAgent });
+    if (!window.ok) {
+      await this.fail(item, window.code, window.reason);
+      return 'ok';
+    }
+    const parts = await this.parts(item.message_id);
+    const fresh = await this.db.get<{ parts_sent: number; state: string }>('SELECT parts_sent, state FROM outbox WHERE id = ?', [item.id]);
+    for (let i = fresh?.parts_sent ?? item.parts_sent; i < parts.length; i++) {
+      try {
+        const { messageId: mid } = await graph.send({
+          psid: target.psid,
+          messagingType: window.messagingType,
+          tag: window.tag,
+          part: parts[i],
+          metadata: outboxMetadata(item.message_id, i),
+        });
+        await this.db.transaction(async (tx) => {
+          await tx.run('UPDATE outbox SET parts_sent = MAX(parts_sent, ?), updated_at = ? WHERE id = ?', [i + 1, Date.now(), item.id]);
+          await tx.run('UPDATE messages SET mid = COALESCE(mid, ?), sent_at = COALESCE(sent_at, ?) WHERE id = ?', [mid, Date.now(), item.message_id]);
+        });
+      } catch (err) {
+        if (!(err instanceof GraphError)) throw err;
+        return this.handleError(item, err, token);
+      }
+    }
+    await this.db.transaction(async (tx) => {
+      await tx.run("UPDATE outbox SET state = 'done', last_error = NULL, updated_at = ? WHERE id = ?", [Date.now(), item.id]);
+      await tx.run("UPDATE messages SET status = 'sent', error_code = NULL, error_message = NULL WHERE id = ? AND status IN ('queued', 'failed')", [
+        item.message_id,
+      ]);
+      await setSetting(tx, 'messenger.last_send_at', String(Date.now()));
+    });
+    this.changed(item.conversation_id, item.message_id);
+    return 'ok';
+  }
+
+  private async handleError(item: DueItem, err: GraphError, token?: string): Promise<'ok' | 'stop'> {
+    log.warn('send failed', { message: item.message_id, kind: err.kind, code: err.code, subcode: err.subcode, error: err.message });
+    switch (err.kind) {
+      case 'token':
+        // Inbound keeps working; replies wait (held, not lost) until the owner gives a new token.
+        await markTokenInvalid(this.db, token, err.message);
+        await this.db.run("UPDATE outbox SET state = 'held', last_error = ? WHERE id = ?", [err.message, item.id]);
+        await this.db.run("UPDATE outbox SET state = 'held' WHERE state = 'pending'");
+        return 'stop';
+      case 'transient': {
+        const attempts = item.attempts + 1;
+        if (attempts >= MAX_SEND_ATTEMPTS) {
+          await this.fail(item, 'meta-unavailable', `Meta kept failing (${err.message}). Try again later.`);
+          return 'ok';
+        }
+        await this.db.run("UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?", [
+          Date.now() + backoffMs(attempts, 2000, 10 * 60 * 1000),
+          err.message,
+          Date.now(),
+          item.id,
+        ]);
+        return 'ok';
+      }
+      case 'unavailable':
+        await this.fail(item, 'person-unavailable', "This person isn't receiving messages from the Page right now.");
+        return 'ok';
+      case 'window':
+        await this.fail(item, 'outside-messaging-window', 'Messenger refused: the reply window with this person has closed.');
+        return 'ok';
+      default:
+        await this.fail(item, `meta-${err.code ?? 'error'}`, err.message);
+        return 'ok';
+    }
+  }
+
+  private async fail(item: DueItem, code: string, message: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.run("UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ?", [message, Date.now(), item.id]);
+      await tx.run("UPDATE messages SET status = 'failed', error_code = ?, error_message = ? WHERE id = ?", [code, message, item.message_id]);
+    });
+    this.changed(item.conversation_id, item.message_id);
+  }
+}
+
+/** Used by views and the API: how a queued message is doing while the channel waits for a token. */
+export async function heldCount(db: Queryable): Promise<number> {
+  return (await db.get<{ n: number }>("SELECT count(*) AS n FROM outbox WHERE state = 'held'"))?.n ?? 0;
+}
