@@ -15,7 +15,9 @@ import type { Deps } from './deps';
 import { apiRouter } from './inbox/api-routes';
 import { conversationRouter } from './inbox/conversation-routes';
 import { inboxRouter } from './inbox/routes';
+import { simulatorRouter } from './messenger/simulator-routes';
 import { webhookRouter } from './messenger/webhook-routes';
+import { channelState } from './messenger/channel';
 import { privacyRouter } from './privacy/routes';
 import { settingsRouter } from './settings/routes';
 
@@ -69,11 +71,18 @@ export function createApp(deps: Deps): Express {
   // The JSON API takes a bearer token (or the browser session); nothing under it is public.
   app.use('/api/v1', bearerMiddleware(db), requireUser);
   app.use(csrfProtection);
-  app.use((req, res, next) => {
+  app.use(async (req, res, next) => {
     res.locals.path = req.path;
     res.locals.nav = '';
     res.locals.keyBesideData = deps.databaseKey.source === 'generated';
     res.locals.sandbox = !config.fb.pageAccessToken;
+    res.locals.tokenInvalid = false;
+    if (req.session && !req.path.startsWith('/api/')) {
+      // The layout shows sandbox mode and a broken Page token on every page.
+      const channel = await channelState(db, config);
+      res.locals.sandbox = channel.sandbox;
+      res.locals.tokenInvalid = channel.tokenState === 'invalid';
+    }
     next();
   });
 
@@ -83,6 +92,7 @@ export function createApp(deps: Deps): Express {
   app.use(inboxRouter(deps));
   app.use(conversationRouter(deps));
   app.use(crmRouter(deps));
+  app.use(simulatorRouter(deps));
   app.use(settingsRouter(deps));
   app.use(privacyRouter(deps));
 

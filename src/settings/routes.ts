@@ -4,16 +4,35 @@ import { Router, type Request, type Response } from 'express';
 import { requireOwner, requireUser } from '../auth/middleware';
 import type { Deps } from '../deps';
 import { audit } from '../privacy/audit';
-import { getBusinessProfile, saveBusinessProfile, verifyToken, type BusinessProfile } from './store';
+import { channelState, graphClient, markTokenOk } from '../messenger/channel';
+import { GraphError } from '../messenger/graph';
+import { getBusinessProfile, getSetting, saveBusinessProfile, setSetting, verifyToken, type BusinessProfile } from './store';
 import { validateBusinessProfile } from './validate';
 
 export function settingsRouter(deps: Deps): Router {
-  const { db, config, databaseKey } = deps;
+  const { db, config, databaseKey, outbox } = deps;
   const router = Router();
   router.use('/settings', requireUser, requireOwner);
 
-  async function render(res: Response, profile: BusinessProfile, problems: Record<string, string> = {}, saved = false) {
-    res.status(Object.keys(problems).length ? 400 : 200).render('settings/index', {
+  async function render(
+    res: Response,
+    profile: BusinessProfile,
+    problems: Record<string, string> = {},
+    saved = false,
+    extra: { messengerSaved?: boolean; messengerError?: string; test?: { ok: boolean; message: string } } = {},
+  ) {
+    const channel = await channelState(db, config);
+    res.status(Object.keys(problems).length || extra.messengerError ? 400 : 200).render('settings/index', {
+      channel,
+      env: {
+        pageId: Boolean(config.fb.pageId),
+        token: Boolean(config.fb.pageAccessToken),
+        appSecret: Boolean(config.fb.appSecret),
+      },
+      storedPageId: (await getSetting(db, 'messenger.page_id')) ?? '',
+      messengerSaved: extra.messengerSaved ?? false,
+      messengerError: extra.messengerError,
+      test: extra.test,
       title: 'Settings',
       profile,
       problems,
@@ -24,8 +43,8 @@ export function settingsRouter(deps: Deps): Router {
         verifyToken: await verifyToken(db, config.fb.verifyToken),
         verifyTokenFromEnv: Boolean(config.fb.verifyToken),
         pageId: config.fb.pageId,
-        sandbox: !config.fb.pageAccessToken,
-        appSecretSet: Boolean(config.fb.appSecret),
+        sandbox: channel.sandbox,
+        appSecretSet: channel.appSecretSource === 'env' || channel.appSecretSource === 'settings',
       },
       ai: { provider: config.ai.provider, mode: config.ai.mode, model: config.ai.model },
       key: { source: databaseKey.source, file: databaseKey.file, dataDir: config.dataDir },
@@ -33,7 +52,60 @@ export function settingsRouter(deps: Deps): Router {
   }
 
   router.get('/settings', async (req: Request, res: Response) => {
-    await render(res, await getBusinessProfile(db), {}, req.query.saved === '1');
+    await render(res, await getBusinessProfile(db), {}, req.query.saved === '1', { messengerSaved: req.query.messenger === 'saved' });
+  });
+
+  // Page token, app secret and Page id as saved in the encrypted database (the environment wins),
+  // and the Human Agent tag switch. A blank secret field keeps the stored value.
+  router.post('/settings/messenger', async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string).trim() : '');
+    const pageId = text('page_id');
+    if (pageId && !/^\d+$/.test(pageId)) {
+      return render(res, await getBusinessProfile(db), {}, false, { messengerError: 'The Page id is a number, like 104729385012345.' });
+    }
+    const before = await channelState(db, config);
+    if (!config.fb.pageId) await setSetting(db, 'messenger.page_id', pageId);
+    if (!config.fb.pageAccessToken && text('page_token')) await setSetting(db, 'messenger.page_token', text('page_token'));
+    if (!config.fb.appSecret && text('app_secret')) await setSetting(db, 'messenger.app_secret', text('app_secret'));
+    if (!config.fb.pageAccessToken && body.remove_token === 'on') await db.run("DELETE FROM settings WHERE key = 'messenger.page_token'");
+    await setSetting(db, 'messenger.human_agent', body.human_agent === 'on' ? 'on' : 'off');
+    const after = await channelState(db, config);
+    if (after.token !== before.token) {
+      // A new token: held replies go out now.
+      await markTokenOk(db);
+      void outbox.kick();
+    }
+    await audit(db, {
+      actorUserId: req.session?.user.id,
+      actor: req.session?.user.email ?? 'token',
+      action: 'settings.messenger-saved',
+      detail: { tokenChanged: after.token !== before.token, humanAgent: after.humanAgentEnabled },
+      ip: req.ip,
+    });
+    res.redirect(303, '/settings?messenger=saved#messenger');
+  });
+
+  router.post('/settings/messenger/test', async (_req, res) => {
+    const state = await channelState(db, config);
+    const graph = graphClient(config, state);
+    let test: { ok: boolean; message: string };
+    if (!graph) {
+      test = { ok: false, message: 'No Page token yet: ChatX is in sandbox mode.' };
+    } else {
+      try {
+        const page = await graph.me();
+        test = { ok: true, message: `Connected to the Page "${page.name ?? page.id}" (${page.id}).` };
+        if (state.tokenState === 'invalid') {
+          await markTokenOk(db);
+          void outbox.kick();
+        }
+      } catch (err) {
+        if (!(err instanceof GraphError)) throw err;
+        test = { ok: false, message: `Meta refused: ${err.message}` };
+      }
+    }
+    await render(res, await getBusinessProfile(db), {}, false, { test });
   });
 
   router.post('/settings/business', async (req, res) => {
