@@ -44,7 +44,7 @@ export async function listMessages(
   const messages = await db.all<MessageRow>(
     `SELECT * FROM (
        SELECT m.id, m.conversation_id, m.mid, m.direction, m.kind, m.text, m.status, m.error_code, m.error_message,
-              m.sent_by, m.sent_by_user_id, u.name AS sent_by_name, m.quick_reply, m.reply_to_mid, m.reaction,
+              m.sent_by, m.sent_by_user_id, COALESCE(NULLIF(u.name, ''), u.email) AS sent_by_name, m.quick_reply, m.reply_to_mid, m.reaction,
               m.created_at, m.edited_at
        FROM messages m LEFT JOIN users u ON u.id = m.sent_by_user_id
        WHERE m.conversation_id = ? ${options.includeNotes ? '' : "AND m.kind != 'note'"}
