@@ -65,7 +65,8 @@ export function startJobs(deps: Deps, list: Job[] = jobs): JobRunner {
   };
 
   const tasks: ScheduledTask[] = list.map((job) =>
-    cron.schedule(job.schedule, () => runNow(job.name), { name: job.name, timezone: deps.config.tz, noOverlap: true }),
+    // runNow already keeps a job from overlapping itself (node-cron's own guard would only log noise).
+    cron.schedule(job.schedule, () => runNow(job.name), { name: job.name, timezone: deps.config.tz }),
   );
 
   // Work left by a previous run (a crash, a restart) starts right away.

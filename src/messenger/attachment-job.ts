@@ -71,7 +71,14 @@ export function attachmentJob(db: Db, bus: Bus, cap = MAX_INCOMING_BYTES) {
       throw new RetryLater(`download answered HTTP ${res.status}`);
     }
     const contentType = (res.headers.get('content-type') ?? 'application/octet-stream').split(';')[0].trim();
-    const bytes = await readCapped(res, cap);
+    let bytes: Buffer | 'too_large';
+    try {
+      bytes = await readCapped(res, cap);
+    } catch (err) {
+      // Cut off mid-body: the same as failing to connect.
+      if (job.attempts >= 5) return settle('unavailable');
+      throw new RetryLater(`download failed: ${(err as Error).message}`);
+    }
     if (bytes === 'too_large') return settle('too_large');
     await settle('stored', { bytes, contentType, name: fileName(url, contentType, res.headers.get('content-disposition'), row.type) });
   };

@@ -76,7 +76,13 @@ export class GraphClient {
       const e = err as Error;
       throw new GraphError('transient', e.name === 'TimeoutError' ? 'Meta did not answer in time' : `cannot reach Meta: ${e.message}`);
     }
-    const text = await res.text();
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      // The connection dropped (or timed out) while the answer was still arriving.
+      throw new GraphError('transient', `cannot read Meta's answer: ${(err as Error).message}`, res.status);
+    }
     let body: unknown;
     try {
       body = text ? JSON.parse(text) : {};

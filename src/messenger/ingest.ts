@@ -5,7 +5,7 @@
 import type { Queryable } from '../core/db';
 import { log } from '../core/log';
 import { enqueueJob } from '../core/queue';
-import { ensureThread, findThread, preview, touchConversation, touchWindow } from '../inbox/threads';
+import { ensureThread, findThread, preview, touchConversation, touchWindow, type Thread } from '../inbox/threads';
 import { parseOutboxMetadata } from './metadata';
 
 /** One `messaging[]` or `standby[]` item, as loosely as Meta may send it. */
@@ -78,13 +78,73 @@ export function flattenEvents(body: WebhookBody): { pageId: string; event: Messa
 export class Ingest {
   readonly result: IngestResult = { stored: 0, duplicates: 0, skipped: 0, messages: [], conversations: new Set(), jobs: 0 };
 
+  /** Threads already looked up in this transaction (the write lock keeps them current). */
+  private threads = new Map<string, Thread>();
+  /** Writes whose result nothing waits for; awaited by settle() before the commit. */
+  private pending: Promise<unknown>[] = [];
+
   constructor(
     private readonly db: Queryable,
     private readonly ownAppId?: string,
   ) {}
 
+  /** An ingest for one more body of the same transaction: own results, shared thread lookups. */
+  forBody(ownAppId?: string): Ingest {
+    const next = new Ingest(this.db, ownAppId);
+    next.threads = this.threads;
+    return next;
+  }
+
+  /** Looks up every sender of these bodies in one query instead of one per event. */
+  async prefetch(bodies: WebhookBody[]): Promise<void> {
+    const keys = new Map<string, { pageId: string; psid: string }>();
+    for (const body of bodies) {
+      for (const { pageId, event } of flattenEvents(body)) {
+        const psid = event.message?.is_echo ? event.recipient?.id : event.sender?.id;
+        if (psid) keys.set(`${pageId}:${psid}`, { pageId, psid });
+      }
+    }
+    const list = [...keys.values()];
+    for (let i = 0; i < list.length; i += 400) {
+      const chunk = list.slice(i, i + 400);
+      const rows = await this.db.all<{ page_id: string; psid: string; contact_id: number; conversation_id: number }>(
+        `SELECT k.page_id, k.psid, k.id AS contact_id, c.id AS conversation_id FROM contacts k JOIN conversations c ON c.contact_id = k.id
+         WHERE ${chunk.map(() => '(k.page_id = ? AND k.psid = ?)').join(' OR ')}`,
+        chunk.flatMap((k) => [k.pageId, k.psid]),
+      );
+      for (const r of rows) this.threads.set(`${r.page_id}:${r.psid}`, { contactId: r.contact_id, conversationId: r.conversation_id, created: false });
+    }
+  }
+
+  private async find(pageId: string, psid: string): Promise<Thread | undefined> {
+    const key = `${pageId}:${psid}`;
+    const known = this.threads.get(key) ?? (await findThread(this.db, pageId, psid));
+    if (known) this.threads.set(key, { ...known, created: false });
+    return known && { ...known, created: false };
+  }
+
+  private async ensure(pageId: string, psid: string, at: number): Promise<Thread> {
+    const known = await this.find(pageId, psid);
+    if (known) return known;
+    const thread = await ensureThread(this.db, pageId, psid, at);
+    this.threads.set(`${pageId}:${psid}`, thread);
+    return thread;
+  }
+
+  private later(write: Promise<unknown>): void {
+    this.pending.push(write);
+  }
+
+  /** Waits for the writes issued without waiting; a failure among them fails the transaction. */
+  async settle(): Promise<void> {
+    const pending = this.pending;
+    this.pending = [];
+    await Promise.all(pending);
+  }
+
   async body(body: WebhookBody): Promise<IngestResult> {
     for (const { pageId, event } of flattenEvents(body)) await this.event(pageId, event);
+    await this.settle();
     return this.result;
   }
 
@@ -161,7 +221,7 @@ export class Ingest {
 
   private async message(pageId: string, psid: string, m: IncomingMessage, at: number): Promise<void> {
     if (!m.mid) return this.skip('message without mid');
-    const thread = await ensureThread(this.db, pageId, psid, at);
+    const thread = await this.ensure(pageId, psid, at);
     if (thread.created) await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
     const attachments = usableAttachments(m);
     const messageId = await this.insertMessage({
@@ -177,7 +237,7 @@ export class Ingest {
     });
     if (messageId === undefined) return;
     await this.attachments(messageId, attachments);
-    await touchConversation(this.db, thread.conversationId, { at, direction: 'in', preview: preview(m.text, attachments[0]?.type) });
+    this.later(touchConversation(this.db, thread.conversationId, { at, direction: 'in', preview: preview(m.text, attachments[0]?.type) }));
   }
 
   private async attachments(messageId: number, attachments: IncomingAttachment[]): Promise<void> {
@@ -209,9 +269,11 @@ export class Ingest {
     const ours = parseOutboxMetadata(m.metadata);
     if (ours) {
       const { changes } = await this.db.run(
+        // The echo's timestamp is the message's time on Meta's clock, which read/delivery
+        // watermarks are compared with: prefer it to our own clock when it is earlier.
         `UPDATE messages SET mid = COALESCE(mid, ?), status = CASE WHEN status IN ('queued', 'failed') THEN 'sent' ELSE status END,
-           sent_at = COALESCE(sent_at, ?) WHERE id = ? AND direction = 'out'`,
-        [m.mid, at, ours.messageId],
+           sent_at = MIN(COALESCE(sent_at, ?), ?) WHERE id = ? AND direction = 'out'`,
+        [m.mid, at, at, ours.messageId],
       );
       if (changes > 0) {
         // The echo proves this part reached Meta: the sender must not send it again after a crash.
@@ -235,7 +297,7 @@ export class Ingest {
       return this.skip('echo of a ChatX message that no longer exists');
     }
     // Sent from Meta's Page inbox or the phone app: keep it, marked as sent outside ChatX.
-    const thread = await ensureThread(this.db, pageId, psid, at);
+    const thread = await this.ensure(pageId, psid, at);
     if (thread.created) await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
     const attachments = usableAttachments(m);
     const messageId = await this.insertMessage({
@@ -250,11 +312,11 @@ export class Ingest {
     });
     if (messageId === undefined) return;
     await this.attachments(messageId, attachments);
-    await touchConversation(this.db, thread.conversationId, { at, direction: 'out', preview: preview(m.text, attachments[0]?.type) });
+    this.later(touchConversation(this.db, thread.conversationId, { at, direction: 'out', preview: preview(m.text, attachments[0]?.type) }));
   }
 
   private async postback(pageId: string, psid: string, p: NonNullable<MessagingEvent['postback']>, at: number): Promise<void> {
-    const thread = await ensureThread(this.db, pageId, psid, at);
+    const thread = await this.ensure(pageId, psid, at);
     if (thread.created) await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
     // Older postbacks have no mid; the natural key is who tapped what, when.
     const mid = p.mid ?? `postback:${psid}:${at}:${p.payload ?? ''}`;
@@ -271,18 +333,18 @@ export class Ingest {
     });
     if (messageId === undefined) return;
     if (p.referral) await this.saveReferral(thread.contactId, p.referral);
-    await touchConversation(this.db, thread.conversationId, { at, direction: 'in', preview: preview(p.title ?? 'Button tapped') });
+    this.later(touchConversation(this.db, thread.conversationId, { at, direction: 'in', preview: preview(p.title ?? 'Button tapped') }));
   }
 
   private async read(pageId: string, psid: string, watermark?: number): Promise<void> {
-    const thread = await findThread(this.db, pageId, psid);
+    const thread = await this.find(pageId, psid);
     if (!thread || typeof watermark !== 'number') return this.skip('read for an unknown thread or without watermark');
     // Everything sent at or before the watermark was read; watermarks are idempotent by nature.
     await this.advance(thread.conversationId, 'read', "status IN ('sent', 'delivered') AND COALESCE(sent_at, created_at) <= ?", [watermark]);
   }
 
   private async delivery(pageId: string, psid: string, d: NonNullable<MessagingEvent['delivery']>): Promise<void> {
-    const thread = await findThread(this.db, pageId, psid);
+    const thread = await this.find(pageId, psid);
     if (!thread) return this.skip('delivery for an unknown thread');
     if (typeof d.watermark === 'number') {
       await this.advance(thread.conversationId, 'delivered', "status = 'sent' AND COALESCE(sent_at, created_at) <= ?", [d.watermark]);
@@ -305,9 +367,16 @@ export class Ingest {
   }
 
   private async reaction(pageId: string, psid: string, r: NonNullable<MessagingEvent['reaction']>, at: number): Promise<void> {
-    const thread = await findThread(this.db, pageId, psid);
+    const thread = await this.find(pageId, psid);
     if (!thread || !r.mid) return this.skip('reaction for an unknown thread or message');
-    if (!(await this.firstTime(`reaction:${r.mid}:${psid}:${at}:${r.action ?? 'react'}`))) return;
+    const key = `reaction:${r.mid}:${psid}:`;
+    if (!(await this.firstTime(`${key}${at}:${r.action ?? 'react'}`))) return;
+    // Out of order (Meta's retries after an outage): an older react/unreact must not undo a newer one.
+    const newer = await this.db.get(
+      "SELECT 1 FROM webhook_receipts WHERE substr(key, 1, ?) = ? AND CAST(substr(key, ? + 1) AS INTEGER) > ?",
+      [key.length, key, key.length, at],
+    );
+    if (newer) return;
     const emoji = r.action === 'unreact' ? null : (r.emoji ?? r.reaction ?? null);
     const { changes } = await this.db.run('UPDATE messages SET reaction = ? WHERE mid = ? AND conversation_id = ?', [emoji, r.mid, thread.conversationId]);
     // A reaction re-opens the 24-hour window (PROTOCOL.md §C).
@@ -321,7 +390,7 @@ export class Ingest {
 
   private async referral(pageId: string, psid: string, ref: Referral, at: number): Promise<void> {
     if (!(await this.firstTime(`referral:${pageId}:${psid}:${at}`))) return;
-    const thread = await ensureThread(this.db, pageId, psid, at);
+    const thread = await this.ensure(pageId, psid, at);
     if (thread.created) await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
     await this.saveReferral(thread.contactId, ref);
     await touchWindow(this.db, thread.conversationId, at);
@@ -339,7 +408,7 @@ export class Ingest {
   }
 
   private async edit(pageId: string, psid: string, e: NonNullable<MessagingEvent['message_edit']>, at: number): Promise<void> {
-    const thread = await findThread(this.db, pageId, psid);
+    const thread = await this.find(pageId, psid);
     if (!thread || !e.mid) return this.skip('edit for an unknown thread or message');
     if (!(await this.firstTime(`edit:${e.mid}:${e.num_edit ?? at}`))) return;
     const row = await this.db.get<{ id: number; edited_at: number | null }>('SELECT id, edited_at FROM messages WHERE mid = ? AND conversation_id = ?', [

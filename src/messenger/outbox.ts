@@ -233,6 +233,9 @@ export class OutboxSender {
     const parts = await this.parts(item.message_id);
     const fresh = await this.db.get<{ parts_sent: number; state: string }>('SELECT parts_sent, state FROM outbox WHERE id = ?', [item.id]);
     for (let i = fresh?.parts_sent ?? item.parts_sent; i < parts.length; i++) {
+      // Meta's read/delivery watermarks are in Meta's time of the message, which is between the
+      // request and its answer: take the request's start, not the (later) moment the answer came.
+      const requestedAt = Date.now();
       try {
         const { messageId: mid } = await graph.send({
           psid: target.psid,
@@ -243,7 +246,7 @@ export class OutboxSender {
         });
         await this.db.transaction(async (tx) => {
           await tx.run('UPDATE outbox SET parts_sent = MAX(parts_sent, ?), updated_at = ? WHERE id = ?', [i + 1, Date.now(), item.id]);
-          await tx.run('UPDATE messages SET mid = COALESCE(mid, ?), sent_at = COALESCE(sent_at, ?) WHERE id = ?', [mid, Date.now(), item.message_id]);
+          await tx.run('UPDATE messages SET mid = COALESCE(mid, ?), sent_at = COALESCE(sent_at, ?) WHERE id = ?', [mid, requestedAt, item.message_id]);
         });
       } catch (err) {
         if (!(err instanceof GraphError)) throw err;

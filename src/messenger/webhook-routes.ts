@@ -5,17 +5,26 @@ import express, { Router } from 'express';
 import type { Deps } from '../deps';
 import { AppError } from '../core/errors';
 import { log } from '../core/log';
-import { setSetting, verifyToken } from '../settings/store';
-import { channelState } from './channel';
-import { Ingest, type WebhookBody } from './ingest';
+import { verifyToken } from '../settings/store';
+import { channelState, type ChannelState } from './channel';
+import type { WebhookBody } from './ingest';
+import { IngestBatcher } from './ingest-batcher';
 import { validSignature } from './signature';
 
 /** Meta batches up to 1,000 updates per POST; a few MB is plenty. */
 export const WEBHOOK_BODY_LIMIT = '5mb';
 
 export function webhookRouter(deps: Deps): Router {
-  const { db, config, bus, queue, outbox } = deps;
+  const { db, config, bus, queue } = deps;
   const router = Router();
+  const batcher = new IngestBatcher(db);
+
+  // The secret is read on every POST; a short cache keeps that off the database at high rates.
+  let cached: { state: ChannelState; at: number } | undefined;
+  async function channel(): Promise<ChannelState> {
+    if (!cached || Date.now() - cached.at > 2000) cached = { state: await channelState(db, config), at: Date.now() };
+    return cached.state;
+  }
 
   router.get('/webhooks/messenger', async (req, res) => {
     const token = await verifyToken(db, config.fb.verifyToken);
@@ -30,7 +39,7 @@ export function webhookRouter(deps: Deps): Router {
 
   router.post('/webhooks/messenger', express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const state = await channelState(db, config);
+    const state = await channel();
     if (!validSignature(raw, req.get('x-hub-signature-256'), state.appSecret)) {
       if (!state.appSecret) log.warn('webhook refused: no app secret to check signatures with (set FB_APP_SECRET)');
       throw new AppError(403, 'invalid-signature', 'The X-Hub-Signature-256 header is missing or wrong.');
@@ -47,18 +56,12 @@ export function webhookRouter(deps: Deps): Router {
       res.status(200).send('IGNORED');
       return;
     }
-    const result = await db.transaction(async (tx) => {
-      const ingest = new Ingest(tx, state.appId);
-      const outcome = await ingest.body(body);
-      await setSetting(tx, 'messenger.last_event_at', String(Date.now()));
-      return outcome;
-    });
+    const result = await batcher.submit(body, state.appId);
     res.status(200).send('EVENT_RECEIVED');
     // After the answer: live updates and the network work the events asked for.
     for (const m of result.messages) bus.emit('message', m);
     for (const conversationId of result.conversations) bus.emit('conversation', { conversationId });
     if (result.jobs) void queue.kick();
-    void outbox.kick();
   });
 
   return router;

@@ -136,6 +136,22 @@ describe('Webhook echoes and receipts', () => {
       assert.equal(incoming.status, 'received');
     });
 
+    it('should take a watermark at Meta\u2019s send time as covering the message, however slowly Meta answered', async () => {
+      fake.delaySends(60);
+      const a = await sent('answered slowly');
+      const accepted = fake.sends()[0].at; // when Meta got the request: the message's time at Meta
+      await postEvents(ctx, [deliveryEvent({ pageId: PAGE_ID, psid: '8001', watermark: accepted + 5 })]);
+      assert.equal((await message(ctx, a.id)).status, 'delivered');
+    });
+
+    it('should compare watermarks with the echo\u2019s timestamp (Meta\u2019s clock) once the echo came', async () => {
+      const a = await sent('our clock runs ahead of Meta\u2019s');
+      const metaTime = Date.now() - 3000;
+      await postEvents(ctx, [echo({ mid: a.mid, metadata: outboxMetadata(a.id, 0), timestamp: metaTime })]);
+      await postEvents(ctx, [readEvent({ pageId: PAGE_ID, psid: '8001', watermark: metaTime + 1 })]);
+      assert.equal((await message(ctx, a.id)).status, 'read');
+    });
+
     it('should ignore receipts for a thread it does not know', async () => {
       await postEvents(ctx, [readEvent({ pageId: PAGE_ID, psid: '5550000', watermark: Date.now() })]);
       assert.equal(await count(ctx, 'contacts'), 1);

@@ -147,6 +147,17 @@ describe('Webhook ingest', () => {
     assert.equal(await count(ctx, 'messages'), 1);
   });
 
+  it('should let the newest reaction win when react and unreact arrive out of order', async () => {
+    const mid = await inbound(ctx, '8001', 'look at this');
+    const t = Date.now() + 1000;
+    // Meta retried the older "react" after delivering the newer "unreact".
+    await postEvents(ctx, [reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'unreact', reaction: 'love', emoji: '❤', timestamp: t + 1 })]);
+    await postEvents(ctx, [reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'react', reaction: 'love', emoji: '❤', timestamp: t })]);
+    assert.equal((await messages(ctx))[0].reaction, null);
+    await postEvents(ctx, [reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'react', reaction: 'wow', emoji: '😮', timestamp: t + 2 })]);
+    assert.equal((await messages(ctx))[0].reaction, '😮');
+  });
+
   it('should apply a message_edit, and never let an older edit overwrite a newer one', async () => {
     const t = Date.now();
     const mid = await inbound(ctx, '8001', 'helo', t);

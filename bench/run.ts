@@ -1,0 +1,43 @@
+// `npm run bench`: builds if needed, runs each benchmark, prints a table and writes bench/results.json.
+// Targets (from the issues) are checked here, never in unit tests.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchWebhook } from './webhook';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+require('../scripts/build-if-needed')();
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+async function main() {
+  const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+  };
+  const rows: [string, string, string, string][] = [];
+  const check = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+
+  const events = Number(process.env.BENCH_EVENTS ?? 20000);
+  const webhook = await benchWebhook(events, 50);
+  results.webhook = webhook;
+  rows.push(['webhook events/s (50 senders)', fmt(webhook.chatx.perSecond, 0), '>= 1500', check(webhook.chatx.perSecond >= 1500)]);
+  rows.push(['webhook ack p50 ms', fmt(webhook.chatx.p50), '', '']);
+  rows.push(['webhook ack p99 ms', fmt(webhook.chatx.p99), '<= 50', check(webhook.chatx.p99 <= 50)]);
+  rows.push(['webhook errors', String(webhook.chatx.errors), '0', check(webhook.chatx.errors === 0)]);
+  rows.push(['baseline (http + better-sqlite3) events/s', fmt(webhook.baseline.perSecond, 0), '', '']);
+  rows.push(['baseline p99 ms', fmt(webhook.baseline.p99), '', '']);
+  rows.push(['ChatX / baseline throughput', fmt(webhook.ratio, 2), '', '']);
+  rows.push(['server RSS after load, MB', fmt(webhook.rssMb, 0), '', '']);
+
+  const width = Math.max(...rows.map((r) => r[0].length));
+  console.log(`\n${'measure'.padEnd(width)}  ${'value'.padStart(9)}  ${'target'.padEnd(8)}  result`);
+  for (const [name, value, target, result] of rows) console.log(`${name.padEnd(width)}  ${value.padStart(9)}  ${target.padEnd(8)}  ${result}`);
+  fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  console.log(`\nwrote ${path.join('bench', 'results.json')}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
