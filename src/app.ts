@@ -7,7 +7,8 @@ import helmet from 'helmet';
 import { bearerMiddleware, csrfProtection, requireUser, sessionMiddleware } from './auth/middleware';
 import { authRouter } from './auth/routes';
 import { usersRouter } from './auth/users-routes';
-import { formatters } from './core/format';
+import { formatters, timeLeft, windowState } from './core/format';
+import { filterQuery } from './inbox/list';
 import { healthHandler } from './core/health';
 import { errorHandler, notFoundHandler } from './core/http';
 import { crmRouter } from './crm/routes';
@@ -32,6 +33,14 @@ export function createApp(deps: Deps): Express {
   app.set('views', path.join(ROOT, 'views'));
   app.set('view cache', !config.development);
   app.locals.fmt = formatters(config.tz);
+  app.locals.windowState = windowState;
+  app.locals.timeLeft = timeLeft;
+  app.locals.filterQuery = filterQuery;
+  // The live stream renders the same partials the pages include.
+  deps.live.attach(
+    (view, locals) =>
+      new Promise((resolve, reject) => app.render(view, locals, (err, html) => (err ? reject(err) : resolve(html)))),
+  );
 
   const https = config.publicUrl.startsWith('https:');
   app.use(

@@ -4,6 +4,8 @@ import type { Bus } from './core/bus';
 import type { Db } from './core/db';
 import type { DatabaseKey } from './core/key';
 import type { JobQueue } from './core/queue';
+import type { LiveHub } from './inbox/live';
+import type { Workflow } from './inbox/workflow';
 import type { OutboxSender } from './messenger/outbox';
 
 export interface Deps {
@@ -13,4 +15,6 @@ export interface Deps {
   bus: Bus;
   queue: JobQueue;
   outbox: OutboxSender;
+  live: LiveHub;
+  workflow: Workflow;
 }

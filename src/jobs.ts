@@ -27,6 +27,14 @@ export const jobs: Job[] = [
     run: ({ queue }) => queue.kick(),
   },
   {
+    name: 'wake-snoozed',
+    schedule: '* * * * *',
+    run: async ({ workflow }) => {
+      const woken = await workflow.wakeSnoozed();
+      if (woken) log.info('woke snoozed conversations', { woken });
+    },
+  },
+  {
     name: 'purge-expired-sessions',
     schedule: '17 * * * *',
     run: async ({ db }) => {

@@ -37,6 +37,8 @@ export async function start(config: Config): Promise<RunningServer> {
   const stop = () =>
     (stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Live streams never end on their own; end them so the server can close.
+      deps.live.close();
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closed;

@@ -10,7 +10,10 @@ import { migrate } from './core/migrate';
 import { JobQueue } from './core/queue';
 import type { Deps } from './deps';
 import { attachmentJob } from './messenger/attachment-job';
+import { LiveHub } from './inbox/live';
+import { Workflow } from './inbox/workflow';
 import { OutboxSender } from './messenger/outbox';
+import { senderActionJob } from './messenger/sender-action-job';
 import { profileJob } from './messenger/profile-job';
 
 export function databaseFile(config: Config): string {
@@ -33,5 +36,15 @@ export async function openStore(config: Config): Promise<Deps> {
   const queue = new JobQueue(db);
   queue.register('messenger.profile', profileJob(db, config));
   queue.register('messenger.attachment', attachmentJob(db, bus));
-  return { config, db, databaseKey, bus, queue, outbox: new OutboxSender(db, config, bus) };
+  queue.register('messenger.sender_action', senderActionJob(db, config));
+  return {
+    config,
+    db,
+    databaseKey,
+    bus,
+    queue,
+    outbox: new OutboxSender(db, config, bus),
+    live: new LiveHub(db, bus),
+    workflow: new Workflow(db, bus),
+  };
 }

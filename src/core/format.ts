@@ -18,3 +18,24 @@ export function formatters(timeZone: string, now: () => number = Date.now): Form
     day: (ms) => day.format(ms),
   };
 }
+
+const HOUR = 3600 * 1000;
+const DAY = 24 * HOUR;
+
+/** "5 h 12 min", "12 min", "2 days" until a moment. */
+export function timeLeft(until: number, now = Date.now()): string {
+  const ms = Math.max(0, until - now);
+  if (ms >= 2 * DAY) return `${Math.floor(ms / DAY)} days`;
+  const h = Math.floor(ms / HOUR);
+  const m = Math.floor((ms % HOUR) / 60000);
+  return h > 0 ? `${h} h ${m} min` : `${m} min`;
+}
+
+/** The Messenger window as the list shows it (the rules themselves live in messenger/window.ts). */
+export function windowState(lastInboundAt: number | null, now = Date.now()): { state: string; label: string; title: string } {
+  if (!lastInboundAt) return { state: 'none', label: '', title: 'The customer has not written yet' };
+  const age = now - lastInboundAt;
+  if (age <= DAY) return { state: 'open', label: timeLeft(lastInboundAt + DAY, now), title: 'Time left in the 24-hour reply window' };
+  if (age <= 7 * DAY) return { state: 'agent', label: 'human agent', title: 'Only a person may reply, with the Human Agent tag (if enabled)' };
+  return { state: 'closed', label: 'window closed', title: 'No reply possible until the customer writes again' };
+}

@@ -1,14 +1,14 @@
-// A conversation's page: the messages, each outgoing one with its status, and the composer.
-import { Router, type Response } from 'express';
+// A conversation: opening it (marks it read and tells Messenger "seen"), replying (text and files),
+// private notes, retrying a failed send, and the workflow actions on it.
+import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { requireUser, uploadCsrf } from '../auth/middleware';
-import { AppError, notFound } from '../core/errors';
+import { AppError, badRequest, notFound } from '../core/errors';
+import { enqueueJob } from '../core/queue';
 import type { Deps } from '../deps';
-import { channelState } from '../messenger/channel';
 import { MAX_FILE_BYTES, queueMessage, retryMessage } from '../messenger/outbox';
-import { decideWindow } from '../messenger/window';
-import { getConversation, listMessages } from './messages';
-import { displayName } from './threads';
+import { filterQuery, parseFilter } from './list';
+import { renderInbox } from './page';
 
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_FILE_BYTES, files: 10, fields: 20 } });
 
@@ -18,65 +18,129 @@ function id(value: unknown): number {
   return n;
 }
 
+/** Snooze presets, in the business's time zone (TZ is the process zone). */
+export function snoozeUntil(preset: string, custom: string, now = new Date()): number {
+  if (preset === '1h') return now.getTime() + 3600_000;
+  if (preset === 'tomorrow') {
+    const t = new Date(now);
+    t.setDate(t.getDate() + 1);
+    t.setHours(9, 0, 0, 0);
+    return t.getTime();
+  }
+  if (preset === 'week') {
+    const t = new Date(now);
+    t.setDate(t.getDate() + ((8 - t.getDay()) % 7 || 7));
+    t.setHours(9, 0, 0, 0);
+    return t.getTime();
+  }
+  const at = custom ? new Date(custom).getTime() : NaN;
+  if (!Number.isFinite(at)) throw badRequest('invalid-snooze', 'Choose when the conversation should come back.');
+  return at;
+}
+
 export function conversationRouter(deps: Deps): Router {
-  const { db, config, bus, outbox } = deps;
+  const { db, config, bus, outbox, queue, workflow, live } = deps;
   const router = Router();
   router.use('/conversations', requireUser);
 
-  async function render(res: Response, conversationId: number, extra: { error?: string; draft?: string } = {}, status = 200) {
-    const conversation = await getConversation(db, conversationId);
-    if (!conversation) throw notFound('That conversation does not exist.');
-    const state = await channelState(db, config);
-    const window = decideWindow({ lastInboundAt: conversation.last_inbound_at, sentBy: 'user', humanAgentEnabled: state.humanAgentEnabled });
-    res.status(status).render('inbox/conversation', {
-      title: displayName({ name: conversation.contact_name, psid: conversation.psid }),
-      nav: 'inbox',
-      conversation,
-      contactName: displayName({ name: conversation.contact_name, psid: conversation.psid }),
-      messages: await listMessages(db, conversationId, { includeNotes: true }),
-      window,
-      channel: state,
-      error: extra.error,
-      draft: extra.draft ?? '',
-    });
-  }
+  const back = (req: Request, res: Response, conversationId: number) =>
+    res.redirect(303, `/conversations/${conversationId}?${filterQuery(parseFilter(req.query as Record<string, unknown>))}`);
 
   router.get('/conversations/:id', async (req, res) => {
     const conversationId = id(req.params.id);
-    await render(res, conversationId);
-    // Opening the conversation reads it.
-    const { changes } = await db.run('UPDATE conversations SET unread_count = 0 WHERE id = ? AND unread_count > 0', [conversationId]);
-    if (changes) bus.emit('conversation', { conversationId });
+    await renderInbox(deps, req, res, { conversationId });
+    // Opening the conversation reads it; Messenger shows the customer "Seen".
+    if (await workflow.markRead(conversationId)) {
+      await enqueueJob(db, 'messenger.sender_action', { conversationId, action: 'mark_seen' });
+      void queue.kick();
+    }
   });
 
   router.post('/conversations/:id/messages', upload.array('files', 10), uploadCsrf, async (req, res) => {
     const conversationId = id(req.params.id);
+    const user = req.session!.user;
     const text = typeof req.body?.text === 'string' ? (req.body.text as string) : '';
+    const mode = req.body?.mode === 'note' ? 'note' : 'reply';
     const files = ((req.files as Express.Multer.File[] | undefined) ?? []).map((f) => ({
       name: f.originalname,
       contentType: f.mimetype || 'application/octet-stream',
       data: f.buffer,
     }));
     try {
-      const queued = await queueMessage(db, config, { conversationId, text, files, sentBy: 'user', userId: req.session?.user.id });
-      bus.emit('message', { conversationId, messageId: queued.id, change: 'created' });
-      bus.emit('conversation', { conversationId });
-      void outbox.kick();
+      if (mode === 'note') {
+        if (files.length) throw badRequest('note-files', 'Notes are text only; send files as a reply.');
+        await workflow.addNote(conversationId, user.id, text);
+      } else {
+        const queued = await queueMessage(db, config, { conversationId, text, files, sentBy: 'user', userId: user.id });
+        bus.emit('message', { conversationId, messageId: queued.id, change: 'created' });
+        bus.emit('conversation', { conversationId });
+        await workflow.selfAssignIfUnassigned(conversationId, user.id);
+        void outbox.kick();
+      }
     } catch (err) {
       if (err instanceof AppError && err.status < 500 && err.status !== 404) {
-        return render(res, conversationId, { error: err.message, draft: text }, err.status);
+        return renderInbox(deps, req, res, { conversationId, error: err.message, draft: text, mode, status: err.status });
       }
       throw err;
     }
-    res.redirect(303, `/conversations/${conversationId}#composer`);
+    back(req, res, conversationId);
   });
 
   router.post('/conversations/:id/messages/:messageId/retry', async (req, res) => {
     const conversationId = id(req.params.id);
-    await retryMessage(db, id(req.params.messageId));
-    bus.emit('message', { conversationId, messageId: id(req.params.messageId), change: 'updated' });
+    const messageId = id(req.params.messageId);
+    await retryMessage(db, messageId);
+    bus.emit('message', { conversationId, messageId, change: 'updated' });
     void outbox.kick();
-    res.redirect(303, `/conversations/${conversationId}`);
+    back(req, res, conversationId);
+  });
+
+  const body = (req: Request) => (req.body ?? {}) as Record<string, string | undefined>;
+
+  router.post('/conversations/:id/status', async (req, res) => {
+    const conversationId = id(req.params.id);
+    await workflow.setStatus(conversationId, String(body(req).status ?? ''));
+    back(req, res, conversationId);
+  });
+
+  router.post('/conversations/:id/assign', async (req, res) => {
+    const conversationId = id(req.params.id);
+    const value = body(req).assignee_id;
+    await workflow.assign(conversationId, value === 'me' ? req.session!.user.id : value ? Number(value) : null);
+    back(req, res, conversationId);
+  });
+
+  router.post('/conversations/:id/labels', async (req, res) => {
+    const conversationId = id(req.params.id);
+    await workflow.addLabel(conversationId, String(body(req).name ?? ''));
+    back(req, res, conversationId);
+  });
+
+  router.post('/conversations/:id/labels/:labelId/remove', async (req, res) => {
+    const conversationId = id(req.params.id);
+    await workflow.removeLabel(conversationId, id(req.params.labelId));
+    back(req, res, conversationId);
+  });
+
+  router.post('/conversations/:id/snooze', async (req, res) => {
+    const conversationId = id(req.params.id);
+    const b = body(req);
+    const preset = b.until ? 'custom' : String(b.preset ?? '');
+    await workflow.snooze(conversationId, snoozeUntil(preset, String(b.until ?? '')));
+    res.redirect(303, `/?${filterQuery(parseFilter(req.query as Record<string, unknown>))}`);
+  });
+
+  router.post('/conversations/:id/unread', async (req, res) => {
+    const conversationId = id(req.params.id);
+    await workflow.markUnread(conversationId);
+    // Leave it, or opening it again would read it at once.
+    res.redirect(303, `/?${filterQuery(parseFilter(req.query as Record<string, unknown>))}`);
+  });
+
+  // The composer reports typing (throttled by the client): others see "… is replying".
+  router.post('/conversations/:id/typing', (req, res) => {
+    live.typing(req.session!.user.id, id(req.params.id));
+    res.status(204).end();
   });
 
   return router;

@@ -37,7 +37,7 @@ export interface AttachmentRow {
 export async function listMessages(
   db: Queryable,
   conversationId: number,
-  options: { includeNotes?: boolean; limit?: number } = {},
+  options: { includeNotes?: boolean; limit?: number; onlyId?: number } = {},
 ): Promise<(MessageRow & { attachments: AttachmentRow[] })[]> {
   const limit = Math.min(options.limit ?? 500, 2000);
   // The newest `limit` messages, shown oldest first.
@@ -47,10 +47,10 @@ export async function listMessages(
               m.sent_by, m.sent_by_user_id, COALESCE(NULLIF(u.name, ''), u.email) AS sent_by_name, m.quick_reply, m.reply_to_mid, m.reaction,
               m.created_at, m.edited_at
        FROM messages m LEFT JOIN users u ON u.id = m.sent_by_user_id
-       WHERE m.conversation_id = ? ${options.includeNotes ? '' : "AND m.kind != 'note'"}
+       WHERE m.conversation_id = ? ${options.includeNotes ? '' : "AND m.kind != 'note'"} ${options.onlyId ? 'AND m.id = ?' : ''}
        ORDER BY m.created_at DESC, m.id DESC LIMIT ?
      ) ORDER BY created_at, id`,
-    [conversationId, limit],
+    options.onlyId ? [conversationId, options.onlyId, limit] : [conversationId, limit],
   );
   if (messages.length === 0) return [];
   const attachments = await db.all<AttachmentRow>(

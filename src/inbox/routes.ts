@@ -1,12 +1,13 @@
-// The inbox: the conversation list staff live in.
+// The inbox pages and their live stream.
 import { Router } from 'express';
 import { requireUser } from '../auth/middleware';
 import { countUsers } from '../auth/users';
 import type { Deps } from '../deps';
-import { listConversations, STATUSES, type ConversationStatus } from './conversations';
+import { parseFilter } from './list';
+import { renderInbox } from './page';
 
 export function inboxRouter(deps: Deps): Router {
-  const { db, config } = deps;
+  const { db, live } = deps;
   const router = Router();
 
   // A brand-new install sends its first visitor to create the owner.
@@ -15,20 +16,22 @@ export function inboxRouter(deps: Deps): Router {
     next();
   });
 
-  router.get('/', requireUser, async (req, res) => {
-    const status = STATUSES.includes(req.query.status as ConversationStatus) ? (req.query.status as ConversationStatus) : 'open';
-    const { rows, nextCursor } = await listConversations(db, {
-      status,
-      cursor: typeof req.query.cursor === 'string' ? req.query.cursor : undefined,
-    });
-    res.render('inbox/index', {
-      title: 'Inbox',
-      nav: 'inbox',
-      status,
-      statuses: STATUSES,
-      conversations: rows,
-      nextCursor,
-      sandbox: !config.fb.pageAccessToken,
+  router.get('/', requireUser, (req, res) => renderInbox(deps, req, res));
+
+  // One Server-Sent Events stream per tab: the list (with this tab's filter) and the open conversation.
+  router.get('/events', requireUser, async (req, res) => {
+    const q = req.query as Record<string, string | undefined>;
+    const conversationId = Number(q.conversation);
+    const user = req.session!.user;
+    await live.connect({
+      res,
+      userId: user.id,
+      userName: user.name || user.email,
+      csrfToken: req.csrfToken!,
+      filter: parseFilter(q),
+      conversationId: Number.isSafeInteger(conversationId) && conversationId > 0 ? conversationId : undefined,
+      // The browser's own reconnect sends the last id it saw; a fresh page passes where its data ends.
+      since: req.get('last-event-id') || q.since,
     });
   });
 

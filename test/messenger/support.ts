@@ -38,6 +38,7 @@ export async function openContext(env: Record<string, string> = {}, dataDir = te
   const shutdown = async () => {
     if (down) return;
     down = true;
+    deps.live.close();
     await deps.outbox.stop();
     await deps.queue.stop();
     await deps.db.close();

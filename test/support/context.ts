@@ -36,6 +36,7 @@ export async function makeContext(env: Record<string, string> = {}): Promise<Tes
     config,
     dataDir: config.dataDir,
     async close() {
+      deps.live.close();
       await deps.outbox.stop();
       await deps.queue.stop();
       await deps.db.close();

@@ -1,0 +1,278 @@
+// The inbox in the browser: live updates (htmx SSE extension + out-of-band swaps), the composer
+// (Enter sends, typing presence, canned responses), keyboard shortcuts, and new-message alerts.
+// Everything here enhances pages that already work with plain links and forms.
+(function () {
+  'use strict';
+
+  function csrf() {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.getAttribute('content') : '';
+  }
+
+  function byAt(list, el, newestFirst) {
+    // Insert el among list's children ordered by data-at, ignoring children without one.
+    var at = Number(el.getAttribute('data-at'));
+    var children = list.children;
+    for (var i = 0; i < children.length; i++) {
+      var other = children[i];
+      if (other === el || !other.hasAttribute('data-at')) continue;
+      var otherAt = Number(other.getAttribute('data-at'));
+      if (newestFirst ? at > otherAt : at < otherAt) {
+        list.insertBefore(el, other);
+        return;
+      }
+    }
+    var tail = newestFirst ? document.getElementById('list-more') : null;
+    if (tail && tail.parentNode === list) list.insertBefore(el, tail);
+    else list.appendChild(el);
+  }
+
+  function nearBottom(el) {
+    return el.scrollHeight - el.scrollTop - el.clientHeight < 120;
+  }
+
+  // --- Live updates -------------------------------------------------------------------------
+  // Every live fragment carries elements with ids and hx-swap-oob: an element already on the page
+  // is replaced by htmx. A new message or row has no counterpart yet, so before htmx swaps we take
+  // those out and insert them where they belong (by time); a delete for something not shown is dropped.
+  function insertNew(el) {
+    el.removeAttribute('hx-swap-oob');
+    if (el.id.indexOf('message-') === 0) {
+      var messages = document.getElementById('messages');
+      if (!messages) return;
+      var stick = nearBottom(messages);
+      var empty = document.getElementById('messages-empty');
+      if (empty) empty.remove();
+      byAt(messages, el, false);
+      htmx.process(el);
+      if (stick) messages.scrollTop = messages.scrollHeight;
+      if (el.getAttribute('data-direction') === 'in') alertNew(el);
+    } else if (el.id.indexOf('conv-row-') === 0) {
+      var list = document.getElementById('conversation-list');
+      if (!list) return;
+      var none = document.getElementById('list-empty');
+      if (none) none.remove();
+      byAt(list, el, true);
+      htmx.process(el);
+    }
+  }
+
+  document.body.addEventListener('htmx:sseBeforeMessage', function (event) {
+    var template = document.createElement('template');
+    template.innerHTML = event.detail.data;
+    var fresh = [];
+    Array.prototype.forEach.call(template.content.querySelectorAll('[hx-swap-oob]'), function (el) {
+      if (!el.id || document.getElementById(el.id)) return;
+      el.remove();
+      if (el.getAttribute('hx-swap-oob') !== 'delete') fresh.push(el);
+    });
+    event.preventDefault();
+    if (template.innerHTML.trim()) htmx.swap(event.detail.elt || event.target, template.innerHTML, { swapStyle: 'none' });
+    fresh.forEach(function (el) {
+      insertNew(document.importNode(el, true));
+    });
+  });
+
+  // A row whose last message changed moves to its place in the list.
+  document.body.addEventListener('htmx:oobAfterSwap', function (event) {
+    var el = event.detail.target;
+    if (el && el.id && el.id.indexOf('conv-row-') === 0 && el.parentNode) byAt(el.parentNode, el, true);
+    if (el && el.id === 'unread-total') updateTitle();
+  });
+
+  // --- Unread count in the tab title ---------------------------------------------------------
+  var baseTitle = document.title.replace(/^\(\d+\) /, '');
+  function updateTitle() {
+    var el = document.getElementById('unread-total');
+    var n = el ? Number(el.getAttribute('data-count')) : 0;
+    document.title = (n > 0 ? '(' + n + ') ' : '') + baseTitle;
+  }
+  document.addEventListener('htmx:load', function () {
+    baseTitle = document.title.replace(/^\(\d+\) /, '');
+    updateTitle();
+  });
+
+  // --- New-message alerts (per-user choice on the account page) -------------------------------
+  function prefs() {
+    var live = document.querySelector('[data-live]');
+    return { sound: live && live.getAttribute('data-sound') === 'on', notify: live && live.getAttribute('data-notify') === 'on' };
+  }
+
+  function beep() {
+    try {
+      var Ctx = window.AudioContext || window.webkitAudioContext;
+      var ctx = new Ctx();
+      var osc = ctx.createOscillator();
+      var gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.08, ctx.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 0.25);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.25);
+    } catch (e) {
+      /* no audio: nothing to do */
+    }
+  }
+
+  function alertNew(el) {
+    var p = prefs();
+    if (p.sound) beep();
+    if (p.notify && 'Notification' in window && Notification.permission === 'granted' && document.hidden) {
+      var text = el.querySelector('.text');
+      new Notification('New Messenger message', { body: text ? text.textContent.slice(0, 120) : 'New message' });
+    }
+  }
+
+  // --- Filters submit themselves -------------------------------------------------------------
+  document.addEventListener('change', function (event) {
+    var el = event.target;
+    if (el instanceof HTMLElement && el.hasAttribute('data-autosubmit') && el.form) el.form.requestSubmit();
+    if (el instanceof HTMLInputElement && el.type === 'file' && el.closest('[data-composer]')) {
+      var names = el.closest('[data-composer]').querySelector('[data-file-names]');
+      if (names) names.textContent = Array.prototype.map.call(el.files, function (f) { return f.name; }).join(', ');
+    }
+  });
+
+  // --- Composer ------------------------------------------------------------------------------
+  var lastTyping = 0;
+  document.addEventListener('keydown', function (event) {
+    var el = event.target;
+    if (!(el instanceof HTMLTextAreaElement) || !el.hasAttribute('data-composer-input')) return;
+    var menu = document.getElementById('canned-menu');
+    if (menu && !menu.hidden && cannedKey(event, el, menu)) return;
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      if (el.value.trim() || (el.form.querySelector('input[type=file]') || {}).files?.length) el.form.requestSubmit();
+      return;
+    }
+    var now = Date.now();
+    var url = el.form.getAttribute('data-typing-url');
+    if (url && now - lastTyping > 4000 && event.key.length === 1) {
+      lastTyping = now;
+      fetch(url, { method: 'POST', headers: { 'X-CSRF-Token': csrf() }, credentials: 'same-origin' }).catch(function () {});
+    }
+  });
+
+  // Canned responses: "/" at the start of a word opens a menu of matches.
+  var cannedTimer = 0;
+  document.addEventListener('input', function (event) {
+    var el = event.target;
+    if (!(el instanceof HTMLTextAreaElement) || !el.hasAttribute('data-composer-input')) return;
+    var menu = document.getElementById('canned-menu');
+    var url = el.form.getAttribute('data-canned-url');
+    if (!menu || !url) return;
+    var before = el.value.slice(0, el.selectionStart);
+    var m = /(^|\s)\/([^\s/]*)$/.exec(before);
+    if (!m) {
+      menu.hidden = true;
+      return;
+    }
+    clearTimeout(cannedTimer);
+    cannedTimer = setTimeout(function () {
+      fetch(url + '?q=' + encodeURIComponent(m[2]), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : { data: [] }; })
+        .then(function (body) { showCanned(menu, body.data || []); })
+        .catch(function () { menu.hidden = true; });
+    }, 120);
+  });
+
+  function showCanned(menu, items) {
+    menu.innerHTML = '';
+    items.slice(0, 8).forEach(function (item, i) {
+      var li = document.createElement('li');
+      li.setAttribute('role', 'option');
+      li.setAttribute('aria-selected', i === 0 ? 'true' : 'false');
+      li.dataset.text = item.text;
+      var key = document.createElement('strong');
+      key.textContent = '/' + item.shortcut;
+      var text = document.createElement('span');
+      text.textContent = ' ' + item.text.slice(0, 80);
+      li.appendChild(key);
+      li.appendChild(text);
+      li.addEventListener('mousedown', function (e) {
+        e.preventDefault();
+        insertCanned(item.text);
+      });
+      menu.appendChild(li);
+    });
+    menu.hidden = items.length === 0;
+  }
+
+  function insertCanned(text) {
+    var el = document.querySelector('[data-composer-input]');
+    var menu = document.getElementById('canned-menu');
+    if (!el) return;
+    var start = el.selectionStart;
+    var before = el.value.slice(0, start).replace(/(^|\s)\/[^\s/]*$/, '$1');
+    el.value = before + text + el.value.slice(start);
+    el.selectionStart = el.selectionEnd = (before + text).length;
+    if (menu) menu.hidden = true;
+    el.focus();
+  }
+
+  function cannedKey(event, el, menu) {
+    var items = Array.prototype.slice.call(menu.children);
+    var current = items.findIndex(function (li) { return li.getAttribute('aria-selected') === 'true'; });
+    if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+      event.preventDefault();
+      var next = (current + (event.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
+      items.forEach(function (li, i) { li.setAttribute('aria-selected', i === next ? 'true' : 'false'); });
+      return true;
+    }
+    if ((event.key === 'Enter' || event.key === 'Tab') && items[current]) {
+      event.preventDefault();
+      insertCanned(items[current].dataset.text);
+      return true;
+    }
+    if (event.key === 'Escape') {
+      menu.hidden = true;
+      return true;
+    }
+    return false;
+  }
+
+  // --- Keyboard shortcuts --------------------------------------------------------------------
+  function typingInField(el) {
+    return el instanceof HTMLElement && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+
+  function move(step) {
+    var rows = Array.prototype.slice.call(document.querySelectorAll('#conversation-list .conversation-row a'));
+    if (rows.length === 0) return;
+    var index = rows.findIndex(function (a) { return a.closest('.current') || a === document.activeElement; });
+    var next = rows[Math.max(0, Math.min(rows.length - 1, index + step))] || rows[0];
+    next.click();
+  }
+
+  document.addEventListener('keydown', function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || typingInField(event.target)) return;
+    var dialog = document.getElementById('shortcuts');
+    if (event.key === 'j') move(1);
+    else if (event.key === 'k') move(-1);
+    else if (event.key === 'r') {
+      var input = document.querySelector('[data-composer-input]');
+      if (input) {
+        event.preventDefault();
+        input.focus();
+      }
+    } else if (event.key === 'e') {
+      var resolve = document.querySelector('[data-shortcut="resolve"]');
+      if (resolve) resolve.click();
+    } else if (event.key === '/') {
+      var search = document.querySelector('[data-shortcut="search"]');
+      if (search) {
+        event.preventDefault();
+        search.focus();
+      }
+    } else if (event.key === '?' && dialog && typeof dialog.showModal === 'function') {
+      dialog.showModal();
+    } else return;
+  });
+
+  // Keep the newest message in view when a conversation opens.
+  document.addEventListener('htmx:load', function (event) {
+    var messages = event.detail.elt.querySelector ? event.detail.elt.querySelector('#messages') : null;
+    if (messages && !location.hash) messages.scrollTop = messages.scrollHeight;
+  });
+})();

@@ -1,0 +1,251 @@
+// Live updates: one Server-Sent Events stream per browser tab. Every committed change on the bus gets
+// a sequence number and is kept in a short ring, so a stream that (re)connects with the last id it
+// saw (Last-Event-ID, or `since` from the page it was rendered in) catches up without gaps; after a
+// server restart (a new epoch) or a gap too long for the ring it gets a full resync instead. The
+// payloads are HTML fragments with hx-swap-oob, swapped in by the htmx SSE extension; every element
+// carries an id, so a fragment seen twice replaces rather than duplicates.
+import crypto from 'node:crypto';
+import type { Response } from 'express';
+import type { Bus, BusEvents } from '../core/bus';
+import type { Db } from '../core/db';
+import { log } from '../core/log';
+import { inboxRow, listInbox, matchesFilter, unreadTotal, type InboxFilter, type InboxRow } from './list';
+import { listMessages, type AttachmentRow, type MessageRow } from './messages';
+
+type Rendered = MessageRow & { attachments: AttachmentRow[] };
+export type Render = (view: string, locals: Record<string, unknown>) => Promise<string>;
+
+interface Change {
+  seq: number;
+  kind: keyof BusEvents;
+  event: BusEvents[keyof BusEvents];
+}
+
+interface Client {
+  id: number;
+  res: Response;
+  userId: number;
+  userName: string;
+  csrfToken: string;
+  filter: InboxFilter;
+  conversationId?: number;
+  replyingUntil?: number;
+  chain: Promise<void>;
+}
+
+const RING_SIZE = 5000;
+const HEARTBEAT_MS = 25_000;
+const REPLYING_MS = 8_000;
+
+export class LiveHub {
+  /** Changes on a new server process never mix with ids handed out by the previous one. */
+  readonly epoch = crypto.randomBytes(4).toString('hex');
+  private seq = 0;
+  private ring: Change[] = [];
+  private clients = new Set<Client>();
+  private nextClientId = 1;
+  private render?: Render;
+  private heartbeat?: NodeJS.Timeout;
+  private unsubscribe: (() => void)[] = [];
+
+  constructor(
+    private readonly db: Db,
+    bus: Bus,
+  ) {
+    this.unsubscribe.push(
+      bus.on('message', (e) => this.publish('message', e)),
+      bus.on('conversation', (e) => this.publish('conversation', e)),
+    );
+  }
+
+  /** The app gives the hub its view renderer (the same templates the pages use). */
+  attach(render: Render): void {
+    this.render = render;
+    this.heartbeat ??= setInterval(() => {
+      for (const c of this.clients) c.res.write(': ping\n\n');
+    }, HEARTBEAT_MS).unref();
+  }
+
+  /** The id a page embeds so its stream starts exactly where the page's data ends. */
+  cursor(): string {
+    return `${this.epoch}:${this.seq}`;
+  }
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  private publish<K extends keyof BusEvents>(kind: K, event: BusEvents[K]): void {
+    const change: Change = { seq: ++this.seq, kind, event };
+    this.ring.push(change);
+    if (this.ring.length > RING_SIZE) this.ring.shift();
+    if (this.clients.size === 0) return;
+    const shared = new SharedLoads(this.db);
+    for (const client of this.clients) this.enqueue(client, () => this.deliver(client, change, shared));
+  }
+
+  private enqueue(client: Client, work: () => Promise<void>): void {
+    client.chain = client.chain.then(work).catch((err: Error) => log.warn('live update failed', { error: err.message }));
+  }
+
+  private write(client: Client, html: string, id?: string): void {
+    if (!html.trim()) return;
+    const data = html
+      .split('\n')
+      .map((line) => `data: ${line}`)
+      .join('\n');
+    client.res.write(`${id ? `id: ${id}\n` : ''}event: update\n${data}\n\n`);
+  }
+
+  private async deliver(client: Client, change: Change, shared: SharedLoads): Promise<void> {
+    const id = `${this.epoch}:${change.seq}`;
+    if (change.kind === 'message') {
+      const e = change.event as BusEvents['message'];
+      if (client.conversationId !== e.conversationId) return this.write(client, '', id);
+      const message = await shared.message(e.messageId);
+      if (!message) return;
+      this.write(client, await this.messageHtml(client, message), id);
+      return;
+    }
+    const e = change.event as BusEvents['conversation'];
+    const [row, unread] = await Promise.all([shared.row(e.conversationId), shared.unread()]);
+    let html = await this.unreadHtml(unread);
+    html += row && matchesFilter(row, client.filter, client.userId) ? await this.rowHtml(client, row) : `<li id="conv-row-${e.conversationId}" hx-swap-oob="delete"></li>`;
+    if (row && client.conversationId === e.conversationId) {
+      html += await this.render!('inbox/_thread-head', { conversation: row, csrfToken: client.csrfToken, oob: true });
+    }
+    this.write(client, html, id);
+  }
+
+  private async messageHtml(client: Client, m: Rendered): Promise<string> {
+    return this.render!('inbox/_message', { m, csrfToken: client.csrfToken, oob: true });
+  }
+
+  private async rowHtml(client: Client, row: InboxRow): Promise<string> {
+    return this.render!('inbox/_row', { c: row, currentId: client.conversationId, oob: true });
+  }
+
+  private unreadHtml(count: number): Promise<string> {
+    return this.render!('inbox/_unread', { unread: count, oob: true });
+  }
+
+  /** Opens a stream for a signed-in tab and catches it up from `since`. */
+  async connect(input: {
+    res: Response;
+    userId: number;
+    userName: string;
+    csrfToken: string;
+    filter: InboxFilter;
+    conversationId?: number;
+    since?: string;
+  }): Promise<void> {
+    const { res } = input;
+    res.status(200).set({
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.flushHeaders();
+    res.write('retry: 2000\n\n');
+    const client: Client = { ...input, id: this.nextClientId++, chain: Promise.resolve() };
+    // Registered before the catch-up is read, so nothing committed meanwhile can fall in between.
+    this.clients.add(client);
+    res.on('close', () => {
+      this.clients.delete(client);
+      if (client.conversationId) this.presenceChanged(client.conversationId);
+    });
+    const from = this.parseSince(input.since);
+    const startSeq = this.seq;
+    if (from === undefined) {
+      this.enqueue(client, () => this.resync(client, startSeq));
+    } else {
+      const missed = this.ring.filter((c) => c.seq > from && c.seq <= startSeq);
+      const shared = new SharedLoads(this.db);
+      for (const change of missed) this.enqueue(client, () => this.deliver(client, change, shared));
+    }
+    if (client.conversationId) this.presenceChanged(client.conversationId);
+  }
+
+  /** The seq to replay from, or undefined when the ring cannot cover it (new epoch, too old). */
+  private parseSince(since?: string): number | undefined {
+    const m = since ? /^([0-9a-f]{8}):(\d+)$/.exec(since) : null;
+    if (!m || m[1] !== this.epoch) return undefined;
+    const seq = Number(m[2]);
+    const oldest = this.ring[0]?.seq ?? this.seq + 1;
+    if (seq > this.seq || seq < oldest - 1) return undefined;
+    return seq;
+  }
+
+  /** Everything the tab shows, rendered afresh: after a restart or a long disconnection. */
+  private async resync(client: Client, seq: number): Promise<void> {
+    const { rows, nextCursor } = await listInbox(this.db, client.filter, client.userId);
+    let html = await this.render!('inbox/_list', { rows, nextCursor, filter: client.filter, currentId: client.conversationId, oob: true });
+    html += await this.unreadHtml(await unreadTotal(this.db));
+    if (client.conversationId) {
+      const messages = await listMessages(this.db, client.conversationId, { includeNotes: true });
+      html += await this.render!('inbox/_messages', { messages, csrfToken: client.csrfToken, oob: true });
+    }
+    this.write(client, html, `${this.epoch}:${seq}`);
+  }
+
+  /** A person typing in a conversation's composer: shown to the others as "… is replying". */
+  typing(userId: number, conversationId: number): void {
+    for (const c of this.clients) if (c.userId === userId && c.conversationId === conversationId) c.replyingUntil = Date.now() + REPLYING_MS;
+    this.presenceChanged(conversationId);
+    setTimeout(() => this.presenceChanged(conversationId), REPLYING_MS + 100).unref();
+  }
+
+  /** Who else is viewing or replying, for every tab on this conversation. */
+  private presenceChanged(conversationId: number): void {
+    const here = [...this.clients].filter((c) => c.conversationId === conversationId);
+    for (const client of here) {
+      const others = new Map<number, { name: string; replying: boolean }>();
+      for (const o of here) {
+        if (o.userId === client.userId) continue;
+        const replying = (o.replyingUntil ?? 0) > Date.now();
+        others.set(o.userId, { name: o.userName, replying: replying || (others.get(o.userId)?.replying ?? false) });
+      }
+      this.enqueue(client, async () => this.write(client, await this.render!('inbox/_presence', { others: [...others.values()], oob: true })));
+    }
+  }
+
+  /** Ends every stream (shutdown): the server can then close. */
+  close(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.unsubscribe.forEach((off) => off());
+    for (const c of this.clients) c.res.end();
+    this.clients.clear();
+  }
+}
+
+/** Rows and messages loaded once per change, however many tabs receive it. */
+class SharedLoads {
+  private rows = new Map<number, Promise<InboxRow | undefined>>();
+  private messages = new Map<number, Promise<Rendered | undefined>>();
+  private unreadCount?: Promise<number>;
+
+  constructor(private readonly db: Db) {}
+
+  row(id: number): Promise<InboxRow | undefined> {
+    if (!this.rows.has(id)) this.rows.set(id, inboxRow(this.db, id));
+    return this.rows.get(id)!;
+  }
+
+  message(id: number): Promise<Rendered | undefined> {
+    if (!this.messages.has(id)) this.messages.set(id, loadMessage(this.db, id));
+    return this.messages.get(id)!;
+  }
+
+  unread(): Promise<number> {
+    this.unreadCount ??= unreadTotal(this.db);
+    return this.unreadCount;
+  }
+}
+
+async function loadMessage(db: Db, messageId: number): Promise<Rendered | undefined> {
+  const row = await db.get<{ conversation_id: number }>('SELECT conversation_id FROM messages WHERE id = ?', [messageId]);
+  if (!row) return undefined;
+  const list = await listMessages(db, row.conversation_id, { includeNotes: true, onlyId: messageId });
+  return list[0];
+}
