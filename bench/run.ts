@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchFanout } from './fanout';
 import { benchWebhook } from './webhook';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -29,6 +30,12 @@ async function main() {
   rows.push(['baseline p99 ms', fmt(webhook.baseline.p99), '', '']);
   rows.push(['ChatX / baseline throughput', fmt(webhook.ratio, 2), '', '']);
   rows.push(['server RSS after load, MB', fmt(webhook.rssMb, 0), '', '']);
+
+  const fanout = await benchFanout(50, 20);
+  results.fanout = fanout;
+  rows.push(['SSE fan-out to 50 streams, p95 ms (all received)', fmt(fanout.p95), '<= 100', check(fanout.p95 <= 100)]);
+  rows.push(['SSE fan-out max ms', fmt(fanout.max), '', '']);
+  rows.push(['server RSS idle after start, MB', fmt(fanout.idleRssMb, 0), '<= 150', check(fanout.idleRssMb <= 150)]);
 
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`\n${'measure'.padEnd(width)}  ${'value'.padStart(9)}  ${'target'.padEnd(8)}  result`);

@@ -3,56 +3,82 @@
 import { Router, type Request, type Response } from 'express';
 import { requireOwner, requireUser } from '../auth/middleware';
 import type { Deps } from '../deps';
+import { listCanned } from '../inbox/canned';
 import { audit } from '../privacy/audit';
 import { channelState, graphClient, markTokenOk } from '../messenger/channel';
 import { GraphError } from '../messenger/graph';
 import { getBusinessProfile, getSetting, saveBusinessProfile, setSetting, verifyToken, type BusinessProfile } from './store';
 import { validateBusinessProfile } from './validate';
 
+/** What the Canned responses section shows after a failed form: the message and the input kept. */
+export interface CannedFormState {
+  error?: string;
+  saved?: string;
+  /** The row being edited (undefined: the add form). */
+  editId?: number;
+  draft?: { shortcut: string; text: string };
+}
+
+export interface SettingsExtras {
+  messengerSaved?: boolean;
+  messengerError?: string;
+  test?: { ok: boolean; message: string };
+  canned?: CannedFormState;
+  status?: number;
+}
+
+/** The Settings page; other owner areas shown on it (canned responses) re-render it with their errors. */
+export async function renderSettings(
+  deps: Deps,
+  res: Response,
+  profile: BusinessProfile,
+  problems: Record<string, string> = {},
+  saved = false,
+  extra: SettingsExtras = {},
+): Promise<void> {
+  const { db, config, databaseKey } = deps;
+  const channel = await channelState(db, config);
+  res.status(extra.status ?? (Object.keys(problems).length || extra.messengerError ? 400 : 200)).render('settings/index', {
+    channel,
+    env: {
+      pageId: Boolean(config.fb.pageId),
+      token: Boolean(config.fb.pageAccessToken),
+      appSecret: Boolean(config.fb.appSecret),
+    },
+    storedPageId: (await getSetting(db, 'messenger.page_id')) ?? '',
+    messengerSaved: extra.messengerSaved ?? false,
+    messengerError: extra.messengerError,
+    test: extra.test,
+    title: 'Settings',
+    profile,
+    problems,
+    saved,
+    messenger: {
+      webhookUrl: `${config.publicUrl}/webhooks/messenger`,
+      deletionCallbackUrl: `${config.publicUrl}/webhooks/messenger/data-deletion`,
+      verifyToken: await verifyToken(db, config.fb.verifyToken),
+      verifyTokenFromEnv: Boolean(config.fb.verifyToken),
+      pageId: config.fb.pageId,
+      sandbox: channel.sandbox,
+      appSecretSet: channel.appSecretSource === 'env' || channel.appSecretSource === 'settings',
+    },
+    ai: { provider: config.ai.provider, mode: config.ai.mode, model: config.ai.model },
+    key: { source: databaseKey.source, file: databaseKey.file, dataDir: config.dataDir },
+    canned: { items: await listCanned(db), ...extra.canned },
+  });
+}
+
 export function settingsRouter(deps: Deps): Router {
-  const { db, config, databaseKey, outbox } = deps;
+  const { db, config, outbox } = deps;
   const router = Router();
   router.use('/settings', requireUser, requireOwner);
 
-  async function render(
-    res: Response,
-    profile: BusinessProfile,
-    problems: Record<string, string> = {},
-    saved = false,
-    extra: { messengerSaved?: boolean; messengerError?: string; test?: { ok: boolean; message: string } } = {},
-  ) {
-    const channel = await channelState(db, config);
-    res.status(Object.keys(problems).length || extra.messengerError ? 400 : 200).render('settings/index', {
-      channel,
-      env: {
-        pageId: Boolean(config.fb.pageId),
-        token: Boolean(config.fb.pageAccessToken),
-        appSecret: Boolean(config.fb.appSecret),
-      },
-      storedPageId: (await getSetting(db, 'messenger.page_id')) ?? '',
-      messengerSaved: extra.messengerSaved ?? false,
-      messengerError: extra.messengerError,
-      test: extra.test,
-      title: 'Settings',
-      profile,
-      problems,
-      saved,
-      messenger: {
-        webhookUrl: `${config.publicUrl}/webhooks/messenger`,
-        deletionCallbackUrl: `${config.publicUrl}/webhooks/messenger/data-deletion`,
-        verifyToken: await verifyToken(db, config.fb.verifyToken),
-        verifyTokenFromEnv: Boolean(config.fb.verifyToken),
-        pageId: config.fb.pageId,
-        sandbox: channel.sandbox,
-        appSecretSet: channel.appSecretSource === 'env' || channel.appSecretSource === 'settings',
-      },
-      ai: { provider: config.ai.provider, mode: config.ai.mode, model: config.ai.model },
-      key: { source: databaseKey.source, file: databaseKey.file, dataDir: config.dataDir },
-    });
-  }
+  const render = (res: Response, profile: BusinessProfile, problems: Record<string, string> = {}, saved = false, extra: SettingsExtras = {}) =>
+    renderSettings(deps, res, profile, problems, saved, extra);
 
   router.get('/settings', async (req: Request, res: Response) => {
-    await render(res, await getBusinessProfile(db), {}, req.query.saved === '1', { messengerSaved: req.query.messenger === 'saved' });
+    const canned = req.query.canned === 'saved' || req.query.canned === 'deleted' ? { saved: req.query.canned } : undefined;
+    await render(res, await getBusinessProfile(db), {}, req.query.saved === '1', { messengerSaved: req.query.messenger === 'saved', canned });
   });
 
   // Page token, app secret and Page id as saved in the encrypted database (the environment wins),

@@ -1,0 +1,39 @@
+// Inbox search: `GET /search?q=` as a full page, or (for the live search box, an htmx request that
+// is not a boosted navigation) only the results list.
+import { Router, type Request } from 'express';
+import { requireUser } from '../auth/middleware';
+import type { Deps } from '../deps';
+import { searchContacts, searchMessages } from './search';
+
+const PAGE_SIZE = 20;
+
+/** The results partial alone: a live-search request. A history restore needs the whole page. */
+function wantsPartial(req: Request): boolean {
+  return Boolean(req.get('hx-request')) && !req.get('hx-boosted') && !req.get('hx-history-restore-request');
+}
+
+export function searchRouter(deps: Deps): Router {
+  const { db } = deps;
+  const router = Router();
+
+  router.get('/search', requireUser, async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : '';
+    const requested = Number(req.query.page);
+    const page = Number.isSafeInteger(requested) && requested > 1 ? Math.min(requested, 50) : 1;
+    // One row more than shown tells whether there is a next page.
+    const found = await searchMessages(db, q, { limit: PAGE_SIZE + 1, offset: (page - 1) * PAGE_SIZE });
+    const contacts = page === 1 ? await searchContacts(db, q, { limit: 5 }) : [];
+    res.set('Vary', 'HX-Request, HX-Boosted');
+    res.render(wantsPartial(req) ? 'inbox/_search-results' : 'inbox/search', {
+      title: q ? `Search: ${q}` : 'Search',
+      nav: 'inbox',
+      q,
+      page,
+      hits: found.slice(0, PAGE_SIZE),
+      more: found.length > PAGE_SIZE,
+      contacts,
+    });
+  });
+
+  return router;
+}
