@@ -8,6 +8,9 @@
 -- https://sqlite.org/fts5.html#external_content_tables
 --
 -- unicode61 with remove_diacritics 2 folds case and accents, so "muller" finds "Müller".
+-- The messages index also keeps 2- and 3-character prefixes: search-as-you-type asks for the last
+-- word as a prefix, and without these a short prefix ("he*") merges the doclists of every word it
+-- starts, which takes tens of milliseconds on a million messages (about +25 MB per million).
 -- Every row is indexed, even one without text (it simply has no tokens), because that is what
 -- 'rebuild' does; the triggers must treat rows exactly as the backfill did.
 
@@ -15,7 +18,8 @@ CREATE VIRTUAL TABLE messages_fts USING fts5 (
   text,
   content = 'messages',
   content_rowid = 'id',
-  tokenize = 'unicode61 remove_diacritics 2'
+  tokenize = 'unicode61 remove_diacritics 2',
+  prefix = '2 3'
 );
 
 CREATE VIRTUAL TABLE contacts_fts USING fts5 (

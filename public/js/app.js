@@ -35,6 +35,32 @@
     true,
   );
 
+  // The account page's "Allow browser notifications": browsers only ask from a user gesture.
+  function showNotificationPermission() {
+    var button = document.querySelector('[data-notify-permission]');
+    var state = document.querySelector('[data-notify-permission-state]');
+    if (!button || !state) return;
+    if (!('Notification' in window)) {
+      state.textContent = 'This browser does not support notifications.';
+      return;
+    }
+    var permission = Notification.permission;
+    button.hidden = permission !== 'default';
+    state.textContent =
+      permission === 'granted'
+        ? 'This browser may show ChatX notifications.'
+        : permission === 'denied'
+          ? 'This browser blocks ChatX notifications; allow them in the site settings of your browser.'
+          : 'Browser notifications also need this browser’s permission.';
+  }
+  document.addEventListener('DOMContentLoaded', showNotificationPermission);
+  document.addEventListener('htmx:load', showNotificationPermission);
+  document.addEventListener('click', function (event) {
+    var button = event.target instanceof Element ? event.target.closest('[data-notify-permission]') : null;
+    if (!button || !('Notification' in window)) return;
+    Promise.resolve(Notification.requestPermission()).then(showNotificationPermission, showNotificationPermission);
+  });
+
   // Read-only copy fields select their whole value on focus.
   document.addEventListener('focusin', function (event) {
     var el = event.target;

@@ -73,10 +73,12 @@
     });
   });
 
-  // A row whose last message changed moves to its place in the list.
+  // A row whose last message changed moves to its place in the list. detail.target is the element
+  // the swap replaced (already detached); the new one is found by its id.
   document.body.addEventListener('htmx:oobAfterSwap', function (event) {
-    var el = event.detail.target;
-    if (el && el.id && el.id.indexOf('conv-row-') === 0 && el.parentNode) byAt(el.parentNode, el, true);
+    var old = event.detail.target;
+    var el = old && old.id ? document.getElementById(old.id) : null;
+    if (el && el.id.indexOf('conv-row-') === 0 && el.parentNode) byAt(el.parentNode, el, true);
     if (el && el.id === 'unread-total') updateTitle();
   });
 

@@ -114,6 +114,19 @@ export async function setPassword(db: Queryable, userId: number, password: strin
   await db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
 }
 
+export interface AlertPrefs {
+  sound: 'on' | 'off';
+  notify: 'on' | 'off';
+}
+
+/** New-message alerts for one user, kept in users.prefs beside any other preferences. */
+export async function setAlertPrefs(db: Queryable, userId: number, alerts: AlertPrefs): Promise<void> {
+  await db.run(
+    `UPDATE users SET prefs = json_set(CASE WHEN json_valid(prefs) THEN prefs ELSE '{}' END, '$.sound', ?, '$.notify', ?), updated_at = ? WHERE id = ?`,
+    [alerts.sound, alerts.notify, Date.now(), userId],
+  );
+}
+
 async function activeOwners(db: Queryable): Promise<number> {
   const row = await db.get<{ n: number }>("SELECT count(*) AS n FROM users WHERE role = 'owner' AND status = 'active'");
   return row?.n ?? 0;

@@ -48,12 +48,13 @@ export function conversationRouter(deps: Deps): Router {
 
   router.get('/conversations/:id', async (req, res) => {
     const conversationId = id(req.params.id);
-    await renderInbox(deps, req, res, { conversationId });
-    // Opening the conversation reads it; Messenger shows the customer "Seen".
+    // Opening the conversation reads it; Messenger shows the customer "Seen". Before the render, so
+    // the page shows it read (and the job exists by the time the page arrives).
     if (await workflow.markRead(conversationId)) {
       await enqueueJob(db, 'messenger.sender_action', { conversationId, action: 'mark_seen' });
       void queue.kick();
     }
+    await renderInbox(deps, req, res, { conversationId });
   });
 
   router.post('/conversations/:id/messages', upload.array('files', 10), uploadCsrf, async (req, res) => {
@@ -89,7 +90,7 @@ export function conversationRouter(deps: Deps): Router {
   router.post('/conversations/:id/messages/:messageId/retry', async (req, res) => {
     const conversationId = id(req.params.id);
     const messageId = id(req.params.messageId);
-    await retryMessage(db, messageId);
+    await retryMessage(db, messageId, conversationId);
     bus.emit('message', { conversationId, messageId, change: 'updated' });
     void outbox.kick();
     back(req, res, conversationId);

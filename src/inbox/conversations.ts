@@ -1,6 +1,7 @@
 // Conversation queries for the inbox list: newest activity first, paged by a cursor.
 import type { Queryable } from '../core/db';
 import { badRequest } from '../core/errors';
+import { conversationMatch } from './search';
 
 export const STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;
 export type ConversationStatus = (typeof STATUSES)[number];
@@ -39,9 +40,10 @@ export async function listConversations(
   }
   const q = options.q?.trim();
   if (q) {
-    // Name or PSID for now; full-text search over messages comes with the inbox search.
-    where.push("(k.name LIKE ? ESCAPE '\\' OR k.psid = ?)");
-    params.push(`%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`, q);
+    // The contact's name or any message matches (full-text), or q is the exact PSID.
+    const match = conversationMatch(q);
+    where.push(match.sql);
+    params.push(...match.params);
   }
   if (cursor) {
     where.push('(COALESCE(c.last_message_at, 0) < ? OR (COALESCE(c.last_message_at, 0) = ? AND c.id < ?))');

@@ -9,7 +9,7 @@ import type { Response } from 'express';
 import type { Bus, BusEvents } from '../core/bus';
 import type { Db } from '../core/db';
 import { log } from '../core/log';
-import { inboxRow, listInbox, matchesFilter, unreadTotal, type InboxFilter, type InboxRow } from './list';
+import { filterQuery, inboxRow, listInbox, matchesFilter, unreadTotal, type InboxFilter, type InboxRow } from './list';
 import { listMessages, type AttachmentRow, type MessageRow } from './messages';
 
 type Rendered = MessageRow & { attachments: AttachmentRow[] };
@@ -112,7 +112,8 @@ export class LiveHub {
     let html = await this.unreadHtml(unread);
     html += row && matchesFilter(row, client.filter, client.userId) ? await this.rowHtml(client, row) : `<li id="conv-row-${e.conversationId}" hx-swap-oob="delete"></li>`;
     if (row && client.conversationId === e.conversationId) {
-      html += await this.render!('inbox/_thread-head', { conversation: row, csrfToken: client.csrfToken, oob: true });
+      // With the people it can be assigned to, as the page renders it.
+      html += await this.render!('inbox/_thread-head', { conversation: row, users: await shared.users(), csrfToken: client.csrfToken, oob: true });
     }
     this.write(client, html, id);
   }
@@ -122,7 +123,7 @@ export class LiveHub {
   }
 
   private async rowHtml(client: Client, row: InboxRow): Promise<string> {
-    return this.render!('inbox/_row', { c: row, currentId: client.conversationId, oob: true });
+    return this.render!('inbox/_row', { c: row, currentId: client.conversationId, qs: filterQuery(client.filter), oob: true });
   }
 
   private unreadHtml(count: number): Promise<string> {
@@ -180,7 +181,8 @@ export class LiveHub {
   /** Everything the tab shows, rendered afresh: after a restart or a long disconnection. */
   private async resync(client: Client, seq: number): Promise<void> {
     const { rows, nextCursor } = await listInbox(this.db, client.filter, client.userId);
-    let html = await this.render!('inbox/_list', { rows, nextCursor, filter: client.filter, currentId: client.conversationId, oob: true });
+    const qs = filterQuery(client.filter);
+    let html = await this.render!('inbox/_list', { rows, nextCursor, filter: client.filter, qs, currentId: client.conversationId, oob: true });
     html += await this.unreadHtml(await unreadTotal(this.db));
     if (client.conversationId) {
       const messages = await listMessages(this.db, client.conversationId, { includeNotes: true });
@@ -224,6 +226,7 @@ class SharedLoads {
   private rows = new Map<number, Promise<InboxRow | undefined>>();
   private messages = new Map<number, Promise<Rendered | undefined>>();
   private unreadCount?: Promise<number>;
+  private activeUsers?: Promise<{ id: number; name: string; email: string }[]>;
 
   constructor(private readonly db: Db) {}
 
@@ -240,6 +243,12 @@ class SharedLoads {
   unread(): Promise<number> {
     this.unreadCount ??= unreadTotal(this.db);
     return this.unreadCount;
+  }
+
+  /** The assignee choices of the conversation header (the same query as the page's). */
+  users(): Promise<{ id: number; name: string; email: string }[]> {
+    this.activeUsers ??= this.db.all("SELECT id, name, email FROM users WHERE status = 'active' ORDER BY name, email");
+    return this.activeUsers;
   }
 }
 

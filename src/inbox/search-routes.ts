@@ -3,7 +3,7 @@
 import { Router, type Request } from 'express';
 import { requireUser } from '../auth/middleware';
 import type { Deps } from '../deps';
-import { searchContacts, searchMessages } from './search';
+import { MATCH_WINDOW, searchContacts, searchMessagePage } from './search';
 
 const PAGE_SIZE = 20;
 
@@ -19,9 +19,8 @@ export function searchRouter(deps: Deps): Router {
   router.get('/search', requireUser, async (req, res) => {
     const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : '';
     const requested = Number(req.query.page);
-    const page = Number.isSafeInteger(requested) && requested > 1 ? Math.min(requested, 50) : 1;
-    // One row more than shown tells whether there is a next page.
-    const found = await searchMessages(db, q, { limit: PAGE_SIZE + 1, offset: (page - 1) * PAGE_SIZE });
+    const page = Number.isSafeInteger(requested) && requested > 1 ? Math.min(requested, MATCH_WINDOW / PAGE_SIZE) : 1;
+    const found = await searchMessagePage(db, q, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
     const contacts = page === 1 ? await searchContacts(db, q, { limit: 5 }) : [];
     res.set('Vary', 'HX-Request, HX-Boosted');
     res.render(wantsPartial(req) ? 'inbox/_search-results' : 'inbox/search', {
@@ -29,8 +28,10 @@ export function searchRouter(deps: Deps): Router {
       nav: 'inbox',
       q,
       page,
-      hits: found.slice(0, PAGE_SIZE),
-      more: found.length > PAGE_SIZE,
+      hits: found.hits,
+      more: found.more,
+      windowFull: found.windowFull,
+      matchWindow: MATCH_WINDOW,
       contacts,
     });
   });

@@ -34,8 +34,9 @@ const CLOSE = '\u0002';
 /**
  * Turns what a person typed into an FTS5 query that is always valid: each whitespace-separated word
  * becomes a quoted phrase (so `OR`, `NEAR(`, `-`, `*` and `"` are just text), all of them must match,
- * and the last one matches as a prefix, for search-as-you-type. Returns undefined when nothing
- * searchable is left (empty input, or punctuation only).
+ * and the last one, when it has two characters or more, matches as a prefix (search-as-you-type; a
+ * lone letter as a prefix would match nearly everything). Returns undefined when nothing searchable
+ * is left (empty input, or punctuation only).
  */
 export function ftsQuery(input: string): string | undefined {
   const words = input
@@ -47,7 +48,8 @@ export function ftsQuery(input: string): string | undefined {
     .slice(0, MAX_TERMS)
     .map((w) => Array.from(w).slice(0, MAX_TERM_CHARS).join(''));
   if (words.length === 0) return undefined;
-  return words.map((w, i) => `"${w.replace(/"/g, '""')}"${i === words.length - 1 ? '*' : ''}`).join(' ');
+  const last = words.length - 1;
+  return words.map((w, i) => `"${w.replace(/"/g, '""')}"${i === last && Array.from(w).length > 1 ? '*' : ''}`).join(' ');
 }
 
 export function escapeHtml(text: string): string {
@@ -80,43 +82,75 @@ export interface SearchOptions {
   offset?: number;
 }
 
+/**
+ * Message hits are ranked among the newest MATCH_WINDOW matches only. Reading matches newest-first
+ * costs the same for a rare word and for "hello" in every third message, whereas ranking every
+ * match of a common word would read and score hundreds of thousands of rows; and in an inbox the
+ * message someone looks for is almost always a recent one. A query that fills the window is told
+ * (`windowFull`) so the page can suggest another word.
+ */
+export const MATCH_WINDOW = 1000;
+
 function page(options: SearchOptions): { limit: number; offset: number } {
   const limit = Math.min(Math.max(Math.trunc(options.limit ?? 20), 1), 100);
-  const offset = Math.min(Math.max(Math.trunc(options.offset ?? 0), 0), 10_000);
+  const offset = Math.min(Math.max(Math.trunc(options.offset ?? 0), 0), MATCH_WINDOW);
   return { limit, offset };
 }
 
+export interface MessageResults {
+  hits: MessageHit[];
+  /** More matches ranked beyond this page. */
+  more: boolean;
+  /** The query matched more messages than are ranked (only the newest MATCH_WINDOW are). */
+  windowFull: boolean;
+}
+
 /**
- * Messages matching q, best first: by bm25, and among equal scores the newest (highest id, i.e.
- * latest stored) first. Ranking reads only the index; the joins and snippets are done for the
- * requested page alone, which keeps a common word fast on a million messages.
+ * Messages (and notes) matching q, best first: by bm25, and among equal scores the newest (highest
+ * id, i.e. latest stored) first. Ranking reads only the index; the joins and snippets are made for
+ * the requested page alone.
  */
-export async function searchMessages(db: Queryable, q: string, options: SearchOptions = {}): Promise<MessageHit[]> {
+export async function searchMessagePage(db: Queryable, q: string, options: SearchOptions = {}): Promise<MessageResults> {
   const match = ftsQuery(q);
-  if (!match) return [];
+  if (!match) return { hits: [], more: false, windowFull: false };
   const { limit, offset } = page(options);
-  const ranked = await db.all<{ id: number }>(
-    'SELECT rowid AS id FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rank, rowid DESC LIMIT ? OFFSET ?',
-    [match, limit, offset],
+  const window = await db.all<{ id: number; score: number }>(
+    'SELECT rowid AS id, bm25(messages_fts) AS score FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?',
+    [match, MATCH_WINDOW + 1],
   );
-  if (ranked.length === 0) return [];
+  const windowFull = window.length > MATCH_WINDOW;
+  const ranked = window
+    .slice(0, MATCH_WINDOW)
+    .sort((a, b) => a.score - b.score || b.id - a.id)
+    .slice(offset, offset + limit);
+  const more = Math.min(window.length, MATCH_WINDOW) > offset + limit;
+  if (ranked.length === 0) return { hits: [], more: false, windowFull };
+  // Snippets for this page only. The rowid range plus `+rowid IN` (the + keeps SQLite from handing
+  // FTS5 one rowid lookup per id) evaluates the query once: each FTS5 lookup would otherwise redo
+  // it, and a prefix query re-merges every matching word's doclist each time.
+  const ids = ranked.map((r) => r.id);
   const rows = await db.all<Omit<MessageHit, 'snippet'> & { marked: string | null }>(
     `SELECT m.id AS messageId, m.conversation_id AS conversationId, k.name AS contactName, k.psid, m.kind, m.direction,
-            m.created_at AS createdAt, snippet(messages_fts, 0, char(1), char(2), '…', 16) AS marked
-     FROM messages_fts
-     JOIN messages m ON m.id = messages_fts.rowid
+            m.created_at AS createdAt, f.marked
+     FROM (SELECT rowid AS id, snippet(messages_fts, 0, char(1), char(2), '…', 16) AS marked FROM messages_fts
+           WHERE messages_fts MATCH ? AND rowid BETWEEN ? AND ? AND +rowid IN (SELECT value FROM json_each(?))) f
+     JOIN messages m ON m.id = f.id
      JOIN conversations c ON c.id = m.conversation_id
-     JOIN contacts k ON k.id = c.contact_id
-     WHERE messages_fts MATCH ? AND messages_fts.rowid IN (SELECT value FROM json_each(?))`,
-    [match, JSON.stringify(ranked.map((r) => r.id))],
+     JOIN contacts k ON k.id = c.contact_id`,
+    [match, Math.min(...ids), Math.max(...ids), JSON.stringify(ids)],
   );
   const byId = new Map(rows.map((r) => [r.messageId, r]));
-  return ranked.flatMap(({ id }) => {
+  const hits = ranked.flatMap(({ id }) => {
     const row = byId.get(id);
     if (!row) return [];
     const { marked, ...hit } = row;
     return [{ ...hit, snippet: highlightHtml(marked ?? '') }];
   });
+  return { hits, more, windowFull };
+}
+
+export async function searchMessages(db: Queryable, q: string, options: SearchOptions = {}): Promise<MessageHit[]> {
+  return (await searchMessagePage(db, q, options)).hits;
 }
 
 /** Contacts whose name matches q, best first, then the most recently active. */
@@ -140,15 +174,18 @@ export async function searchContacts(db: Queryable, q: string, options: SearchOp
 
 /**
  * The WHERE fragment for the conversation list (`c` = conversations, `k` = contacts): the contact's
- * name or any of the conversation's messages matches q, or q is exactly the contact's PSID.
+ * name matches q, or q is exactly the contact's PSID, or the conversation has one of the newest
+ * MATCH_WINDOW messages matching q. That is exact for any word with fewer matches, and bounded for
+ * a word like "hello", whose every match would otherwise be looked up (hundreds of thousands).
  */
-export function conversationMatch(q: string): { sql: string; params: string[] } {
+export function conversationMatch(q: string): { sql: string; params: (string | number)[] } {
   const match = ftsQuery(q);
   if (!match) return { sql: 'k.psid = ?', params: [q] };
   return {
     sql: `(k.psid = ?
       OR k.id IN (SELECT rowid FROM contacts_fts WHERE contacts_fts MATCH ?)
-      OR c.id IN (SELECT m.conversation_id FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid WHERE messages_fts MATCH ?))`,
-    params: [q, match, match],
+      OR c.id IN (SELECT m.conversation_id FROM messages m WHERE m.id IN
+           (SELECT rowid FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?)))`,
+    params: [q, match, match, MATCH_WINDOW],
   };
 }

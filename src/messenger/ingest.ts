@@ -66,10 +66,13 @@ export interface IngestResult {
 /** Every event of the body with its Page id, sorted by the event timestamp (= the message time). */
 export function flattenEvents(body: WebhookBody): { pageId: string; event: MessagingEvent; standby: boolean }[] {
   const all: { pageId: string; event: MessagingEvent; standby: boolean }[] = [];
-  for (const entry of body.entry ?? []) {
+  // A body of the wrong shape is skipped item by item, never a 500: Meta would retry it for an
+  // hour and then unsubscribe the app.
+  const list = <T>(value: unknown): T[] => (Array.isArray(value) ? value.filter((v) => v && typeof v === 'object') : []);
+  for (const entry of list<NonNullable<WebhookBody['entry']>[number]>(body.entry)) {
     const pageId = String(entry.id ?? '');
-    for (const event of entry.messaging ?? []) all.push({ pageId, event, standby: false });
-    for (const event of entry.standby ?? []) all.push({ pageId, event, standby: true });
+    for (const event of list<MessagingEvent>(entry.messaging)) all.push({ pageId, event, standby: false });
+    for (const event of list<MessagingEvent>(entry.standby)) all.push({ pageId, event, standby: true });
   }
   // Meta warns that after an outage messages may arrive out of order (PROTOCOL.md §A6).
   return all.sort((a, b) => (a.event.timestamp ?? 0) - (b.event.timestamp ?? 0));
@@ -436,7 +439,7 @@ const DOWNLOADABLE = new Set(['image', 'audio', 'video', 'file', 'sticker', 'ree
  * `sticker` and as an `image` carrying the same sticker_id; keep only the sticker (PROTOCOL.md §A3).
  */
 export function usableAttachments(m: IncomingMessage): IncomingAttachment[] {
-  const list = [...(m.attachments ?? [])];
+  const list = Array.isArray(m.attachments) ? m.attachments.filter((a) => a && typeof a === 'object') : [];
   const stickerIds = new Set(list.filter((a) => a.type === 'sticker').map((a) => String(a.payload?.sticker_id ?? '')));
   if (m.sticker_id != null && !list.some((a) => a.type === 'sticker')) {
     // The older shape: sticker_id on the message and the sticker as an image.

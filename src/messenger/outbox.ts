@@ -82,9 +82,12 @@ export async function queueMessage(db: Db, config: Config, input: QueueInput): P
 }
 
 /** Puts a failed message back in the outbox; the window is checked again when it is sent. */
-export async function retryMessage(db: Db, messageId: number): Promise<void> {
+export async function retryMessage(db: Db, messageId: number, conversationId?: number): Promise<void> {
   await db.transaction(async (tx) => {
-    const row = await tx.get<{ status: string }>("SELECT status FROM messages WHERE id = ? AND direction = 'out' AND kind = 'message'", [messageId]);
+    const row = await tx.get<{ status: string }>(
+      "SELECT status FROM messages WHERE id = ? AND direction = 'out' AND kind = 'message' AND (? IS NULL OR conversation_id = ?)",
+      [messageId, conversationId ?? null, conversationId ?? null],
+    );
     if (!row) throw notFound('That message does not exist.');
     if (row.status !== 'failed') throw new AppError(409, 'not-failed', 'Only a failed message can be retried.');
     await tx.run("UPDATE messages SET status = 'queued', error_code = NULL, error_message = NULL WHERE id = ?", [messageId]);

@@ -2,7 +2,19 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { addUser } from '../support/browser-session';
 import { attachmentEvent, uniqueMid, type FakeGraph } from '../fakes/graph';
-import { PAGE_ID, bearer, conversationOf, count, inbound, liveEnv, openContext, postEvents, settle, startFake, type Ctx } from './support';
+import {
+  PAGE_ID,
+  bearer,
+  conversationOf,
+  count,
+  inbound,
+  liveEnv,
+  openContext,
+  postEvents,
+  settle,
+  startFake,
+  type Ctx,
+} from './support';
 
 describe('JSON API: /api/v1 conversations, messages, attachments', () => {
   let ctx: Ctx;
@@ -76,7 +88,11 @@ describe('JSON API: /api/v1 conversations, messages, attachments', () => {
   it('should filter by status', async () => {
     await five();
     const id = await conversationOf(ctx, '9002');
-    assert.equal((await request(ctx.app).patch(`/api/v1/conversations/${id}`).set('authorization', auth).send({ status: 'resolved' })).status, 200);
+    assert.equal(
+      (await request(ctx.app).patch(`/api/v1/conversations/${id}`).set('authorization', auth).send({ status: 'resolved' }))
+        .status,
+      200,
+    );
     assert.deepEqual(psids(await get('/api/v1/conversations?status=resolved')), ['9002']);
     assert.deepEqual(psids(await get('/api/v1/conversations?status=open')), ['9005', '9004', '9003', '9001']);
     assert.deepEqual(psids(await get('/api/v1/conversations?status=pending')), []);
@@ -85,17 +101,36 @@ describe('JSON API: /api/v1 conversations, messages, attachments', () => {
   it('should list a conversation\u2019s messages in the contract\u2019s shape', async () => {
     await inbound(ctx, '9001', 'hello', t0);
     const url = fake.serveFile('/cdn/p.jpg', Buffer.from('jpeg'), 'image/jpeg');
-    await postEvents(ctx, [attachmentEvent({ pageId: PAGE_ID, psid: '9001', mid: uniqueMid(), attachments: [{ type: 'image', payload: { url } }], timestamp: t0 + 1 })]);
+    await postEvents(ctx, [
+      attachmentEvent({
+        pageId: PAGE_ID,
+        psid: '9001',
+        mid: uniqueMid(),
+        attachments: [{ type: 'image', payload: { url } }],
+        timestamp: t0 + 1,
+      }),
+    ]);
     await ctx.deps.queue.kick();
     const id = await conversationOf(ctx, '9001');
-    const sent = await request(ctx.app).post(`/api/v1/conversations/${id}/messages`).set('authorization', auth).send({ text: 'Thanks!' });
+    const sent = await request(ctx.app)
+      .post(`/api/v1/conversations/${id}/messages`)
+      .set('authorization', auth)
+      .send({ text: 'Thanks!' });
     assert.equal(sent.status, 202);
     assert.deepEqual(sent.body, { id: sent.body.id, status: 'queued' });
     await settle(ctx);
     const res = await get(`/api/v1/conversations/${id}/messages`);
     assert.equal(res.status, 200);
     const [a, b, c] = res.body.data;
-    assert.deepEqual(a, { id: a.id, direction: 'in', text: 'hello', attachments: [], status: 'received', sent_by: 'contact', created_at: new Date(t0).toISOString() });
+    assert.deepEqual(a, {
+      id: a.id,
+      direction: 'in',
+      text: 'hello',
+      attachments: [],
+      status: 'received',
+      sent_by: 'contact',
+      created_at: new Date(t0).toISOString(),
+    });
     assert.deepEqual(b.attachments, [{ id: b.attachments[0].id, type: 'image', name: 'p.jpg', size: 4, state: 'stored' }]);
     assert.equal(b.text, null);
     assert.deepEqual([c.id, c.direction, c.text, c.status, c.sent_by], [sent.body.id, 'out', 'Thanks!', 'sent', 'user']);
@@ -107,7 +142,10 @@ describe('JSON API: /api/v1 conversations, messages, attachments', () => {
     await inbound(ctx, '9001', 'hello');
     const id = await conversationOf(ctx, '9001');
     const post = (conversation: number | string, body: unknown) =>
-      request(ctx.app).post(`/api/v1/conversations/${conversation}/messages`).set('authorization', auth).send(body as object);
+      request(ctx.app)
+        .post(`/api/v1/conversations/${conversation}/messages`)
+        .set('authorization', auth)
+        .send(body as object);
     assert.equal((await post(id, {})).body.error.code, 'invalid-text');
     assert.equal((await post(id, { text: 42 })).status, 400);
     assert.equal((await post(id, { text: '   ' })).body.error.code, 'empty-message');
@@ -122,7 +160,7 @@ describe('JSON API: /api/v1 conversations, messages, attachments', () => {
     const user = await addUser(ctx.deps.db, 'staff@example.com', 'staff');
     const patch = (body: object, conversation: number = id) =>
       request(ctx.app).patch(`/api/v1/conversations/${conversation}`).set('authorization', auth).send(body);
-    const userId = (user as { id: number }).id;
+    const userId = user.id;
     let res = await patch({ status: 'pending', assignee_id: userId });
     assert.deepEqual([res.status, res.body], [200, { id, status: 'pending', assignee_id: userId }]);
     res = await patch({ status: 'resolved' });

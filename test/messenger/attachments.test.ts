@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { RetryLater } from '../../src/core/queue';
 import { attachmentJob } from '../../src/messenger/attachment-job';
+import { addUser, signIn } from '../support/browser-session';
 import { attachmentEvent, uniqueMid, type FakeGraph, type WebhookAttachment } from '../fakes/graph';
 import { PAGE_ID, bearer, count, dueNow, liveEnv, messages, openContext, postEvents, startFake, type Ctx } from './support';
 
@@ -37,7 +38,9 @@ describe('Incoming attachments', () => {
   async function receive(attachments: WebhookAttachment[], text?: string): Promise<Row[]> {
     await postEvents(ctx, [attachmentEvent({ pageId: PAGE_ID, psid: '8001', mid: uniqueMid(), attachments, text })]);
     await ctx.deps.queue.kick();
-    return ctx.deps.db.all<Row>('SELECT id, type, state, name, title, content_type, size, data, sticker_id FROM attachments ORDER BY id');
+    return ctx.deps.db.all<Row>(
+      'SELECT id, type, state, name, title, content_type, size, data, sticker_id FROM attachments ORDER BY id',
+    );
   }
 
   const download = (id: number) => request(ctx.app).get(`/api/v1/attachments/${id}`).set('authorization', auth);
@@ -54,9 +57,18 @@ describe('Incoming attachments', () => {
     assert.equal(res.headers['content-type'], 'image/jpeg');
     assert.match(res.headers['content-disposition'], /^inline/);
     assert.ok(Buffer.from(res.body).equals(bytes));
+    // Behind a signed-in session too (the UI), never public.
+    await addUser(ctx.deps.db, 'staff@example.com', 'staff');
+    const { agent } = await signIn(ctx.app, 'staff@example.com');
+    const viaSession = await agent.get(`/api/v1/attachments/${a.id}`).buffer(true);
+    assert.equal(viaSession.status, 200);
+    assert.ok(Buffer.from(viaSession.body).equals(bytes));
+    assert.equal((await request(ctx.app).get(`/api/v1/attachments/${a.id}`)).status, 401);
     const [m] = await messages(ctx);
     const api = await request(ctx.app).get(`/api/v1/conversations/1/messages`).set('authorization', auth);
-    assert.deepEqual(api.body.data[0].attachments, [{ id: a.id, type: 'image', name: 'photo_123.jpg', size: 3000, state: 'stored' }]);
+    assert.deepEqual(api.body.data[0].attachments, [
+      { id: a.id, type: 'image', name: 'photo_123.jpg', size: 3000, state: 'stored' },
+    ]);
     assert.equal(api.body.data[0].id, m.id);
   });
 
@@ -72,8 +84,17 @@ describe('Incoming attachments', () => {
   });
 
   it('should keep a message whose fallback attachment has no URL, marked unavailable', async () => {
-    const rows = await receive([{ type: 'fallback' }, { type: 'fallback', payload: { title: 'Shared link', url: 'https://example.com/page' } }], 'look');
-    assert.deepEqual(rows.map((r) => [r.type, r.state, r.title]), [['fallback', 'unavailable', null], ['fallback', 'unavailable', 'Shared link']]);
+    const rows = await receive(
+      [{ type: 'fallback' }, { type: 'fallback', payload: { title: 'Shared link', url: 'https://example.com/page' } }],
+      'look',
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.type, r.state, r.title]),
+      [
+        ['fallback', 'unavailable', null],
+        ['fallback', 'unavailable', 'Shared link'],
+      ],
+    );
     assert.equal((await messages(ctx))[0].text, 'look');
     const res = await download(rows[0].id);
     assert.equal(res.status, 409);
@@ -98,7 +119,12 @@ describe('Incoming attachments', () => {
     const url = fake.serveFile('/cdn/like.png', Buffer.from('png'), 'image/png');
     const mid = uniqueMid();
     await postEvents(ctx, [
-      { sender: { id: '8001' }, recipient: { id: PAGE_ID }, timestamp: Date.now(), message: { mid, sticker_id: 369239263222822, attachments: [{ type: 'image', payload: { url } }] } },
+      {
+        sender: { id: '8001' },
+        recipient: { id: PAGE_ID },
+        timestamp: Date.now(),
+        message: { mid, sticker_id: 369239263222822, attachments: [{ type: 'image', payload: { url } }] },
+      },
     ]);
     await ctx.deps.queue.kick();
     const rows = await ctx.deps.db.all<Row>('SELECT type, state, sticker_id FROM attachments');
@@ -146,7 +172,9 @@ describe('Incoming attachments', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const [a] = await receive([{ type: 'video', payload: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v.mp4` } }]);
+      const [a] = await receive([
+        { type: 'video', payload: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v.mp4` } },
+      ]);
       assert.deepEqual([a.state, a.data], ['too_large', null]);
     } finally {
       server.closeAllConnections();
@@ -165,7 +193,9 @@ describe('Incoming attachments', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const [a] = await receive([{ type: 'image', payload: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/p.jpg` } }]);
+      const [a] = await receive([
+        { type: 'image', payload: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/p.jpg` } },
+      ]);
       assert.equal(a.state, 'pending');
       const job = await ctx.deps.db.get<{ state: string }>("SELECT state FROM jobs WHERE kind = 'messenger.attachment'");
       assert.equal(job!.state, 'pending', 'the download is tried again');

@@ -38,7 +38,15 @@ describe('Webhook echoes and receipts', () => {
   });
 
   const echo = (opts: { mid?: string; text?: string; appId?: string; metadata?: string; timestamp?: number }) =>
-    echoEvent({ pageId: PAGE_ID, psid: '8001', mid: opts.mid ?? uniqueMid('m_echo'), text: opts.text ?? 'x', appId: opts.appId ?? APP_ID, metadata: opts.metadata, timestamp: opts.timestamp });
+    echoEvent({
+      pageId: PAGE_ID,
+      psid: '8001',
+      mid: opts.mid ?? uniqueMid('m_echo'),
+      text: opts.text ?? 'x',
+      appId: opts.appId ?? APP_ID,
+      metadata: opts.metadata,
+      timestamp: opts.timestamp,
+    });
 
   /** Sends a reply through the fake; returns its message id and Meta's mid. */
   async function sent(text: string): Promise<{ id: number; mid: string }> {
@@ -85,16 +93,26 @@ describe('Webhook echoes and receipts', () => {
       const rows = await messages(ctx, conversationId);
       assert.equal(rows.length, 2);
       const m = rows[1];
-      assert.deepEqual([m.direction, m.sent_by, m.status, m.text, m.created_at], ['out', 'outside', 'sent', 'Answered from the phone', t]);
+      assert.deepEqual(
+        [m.direction, m.sent_by, m.status, m.text, m.created_at],
+        ['out', 'outside', 'sent', 'Answered from the phone', t],
+      );
       assert.equal(JSON.parse(m.metadata!).app_id, PAGE_INBOX_APP);
-      const conv = await ctx.deps.db.get<{ unread_count: number }>('SELECT unread_count FROM conversations WHERE id = ?', [conversationId]);
+      const conv = await ctx.deps.db.get<{ unread_count: number }>('SELECT unread_count FROM conversations WHERE id = ?', [
+        conversationId,
+      ]);
       assert.equal(conv!.unread_count, 1, 'a reply sent elsewhere is not unread');
     });
 
     it('should start a conversation when the Page writes first from elsewhere, without opening the window', async () => {
-      await postEvents(ctx, [echoEvent({ pageId: PAGE_ID, psid: '8999', mid: uniqueMid(), text: 'Hello from the Page', appId: PAGE_INBOX_APP })]);
+      await postEvents(ctx, [
+        echoEvent({ pageId: PAGE_ID, psid: '8999', mid: uniqueMid(), text: 'Hello from the Page', appId: PAGE_INBOX_APP }),
+      ]);
       const id = await conversationOf(ctx, '8999');
-      const conv = await ctx.deps.db.get<{ last_inbound_at: number | null }>('SELECT last_inbound_at FROM conversations WHERE id = ?', [id]);
+      const conv = await ctx.deps.db.get<{ last_inbound_at: number | null }>(
+        'SELECT last_inbound_at FROM conversations WHERE id = ?',
+        [id],
+      );
       assert.equal(conv!.last_inbound_at, null);
       assert.equal((await messages(ctx, id))[0].sent_by, 'outside');
     });
@@ -113,10 +131,11 @@ describe('Webhook echoes and receipts', () => {
       await new Promise((r) => setTimeout(r, 5));
       const c = await sent('three');
       await postEvents(ctx, [deliveryEvent({ pageId: PAGE_ID, psid: '8001', watermark })]);
-      assert.deepEqual(
-        await Promise.all([a, b, c].map(async (m) => (await message(ctx, m.id)).status)),
-        ['delivered', 'delivered', 'sent'],
-      );
+      assert.deepEqual(await Promise.all([a, b, c].map(async (m) => (await message(ctx, m.id)).status)), [
+        'delivered',
+        'delivered',
+        'sent',
+      ]);
       await postEvents(ctx, [deliveryEvent({ pageId: PAGE_ID, psid: '8001', watermark: 1, mids: [c.mid] })]);
       assert.equal((await message(ctx, c.id)).status, 'delivered');
     });

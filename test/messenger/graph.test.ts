@@ -43,8 +43,12 @@ describe('Graph client', () => {
         [400, 200, 2018028, 'rejected'],
         [403, 368, undefined, 'rejected'],
       ];
-      for (const [status, code, subcode, expected] of table) assert.equal(kind(status, code, subcode), expected, `${status} ${code}/${subcode}`);
-      assert.equal(classify(400, { error: { code: 100, message: '(#100) Invalid parameter' } }).message, '(#100) Invalid parameter');
+      for (const [status, code, subcode, expected] of table)
+        assert.equal(kind(status, code, subcode), expected, `${status} ${code}/${subcode}`);
+      assert.equal(
+        classify(400, { error: { code: 100, message: '(#100) Invalid parameter' } }).message,
+        '(#100) Invalid parameter',
+      );
     });
   });
 
@@ -63,7 +67,11 @@ describe('Graph client', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const c = new GraphClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, version: 'v25.0', token: 't' });
+      const c = new GraphClient({
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        version: 'v25.0',
+        token: 't',
+      });
       await assert.rejects(c.profile('1'), (err: GraphError) => err.kind === 'transient' && err.status === 502);
     } finally {
       server.close();
@@ -78,8 +86,15 @@ describe('Graph client', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const c = new GraphClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, version: 'v25.0', token: 't' });
-      await assert.rejects(c.send({ psid: '1', messagingType: 'RESPONSE', part: { text: 'hi' } }), (err: Error) => err instanceof GraphError && err.kind === 'transient');
+      const c = new GraphClient({
+        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        version: 'v25.0',
+        token: 't',
+      });
+      await assert.rejects(
+        c.send({ psid: '1', messagingType: 'RESPONSE', part: { text: 'hi' } }),
+        (err: Error) => err instanceof GraphError && err.kind === 'transient',
+      );
       await assert.rejects(c.profile('1'), (err: Error) => err instanceof GraphError && err.kind === 'transient');
     } finally {
       server.closeAllConnections();
@@ -101,7 +116,10 @@ describe('Graph client', () => {
 
   it('should answer /me with the Page of the token, and fail with the fake\u2019s proof check when the secret is wrong', async () => {
     assert.deepEqual(await client().me(), { id: fake.page.id, name: fake.page.name });
-    await assert.rejects(client({ appSecret: 'wrong' }).me(), (err: GraphError) => err.kind === 'rejected' && /appsecret_proof/.test(err.message));
+    await assert.rejects(
+      client({ appSecret: 'wrong' }).me(),
+      (err: GraphError) => err.kind === 'rejected' && /appsecret_proof/.test(err.message),
+    );
     await assert.rejects(client({ appSecret: undefined }).me(), (err: GraphError) => err.kind === 'rejected');
   });
 });

@@ -38,7 +38,8 @@ describe('Webhook ingest', () => {
     await fake.close();
   });
 
-  const text = (psid: string, body: string, timestamp = Date.now(), mid = uniqueMid()) => textEvent({ pageId: PAGE_ID, psid, mid, text: body, timestamp });
+  const text = (psid: string, body: string, timestamp = Date.now(), mid = uniqueMid()) =>
+    textEvent({ pageId: PAGE_ID, psid, mid, text: body, timestamp });
 
   it('should store every event of every entry, messaging and standby alike', async () => {
     const t = Date.now() - 10_000;
@@ -51,14 +52,25 @@ describe('Webhook ingest', () => {
     assert.equal(await count(ctx, 'messages'), 7);
     assert.equal(await count(ctx, 'contacts'), 4);
     assert.equal(await count(ctx, 'conversations'), 4);
-    assert.deepEqual((await messages(ctx, await conversationOf(ctx, '8001'))).map((m) => m.text), ['a1', 'a2']);
-    assert.deepEqual((await messages(ctx, await conversationOf(ctx, '8004'))).map((m) => m.text), ['standby 1', 'standby 2']);
+    assert.deepEqual(
+      (await messages(ctx, await conversationOf(ctx, '8001'))).map((m) => m.text),
+      ['a1', 'a2'],
+    );
+    assert.deepEqual(
+      (await messages(ctx, await conversationOf(ctx, '8004'))).map((m) => m.text),
+      ['standby 1', 'standby 2'],
+    );
     // One profile lookup per new contact, not per message.
     assert.equal(await count(ctx, "jobs WHERE kind = 'messenger.profile'"), 4);
   });
 
   it('should store the same body delivered twice once', async () => {
-    const body = pageBody([entry(PAGE_ID, [text('8001', 'once'), reactionEvent({ pageId: PAGE_ID, psid: '8001', mid: 'nope', action: 'react', emoji: '❤' })])]);
+    const body = pageBody([
+      entry(PAGE_ID, [
+        text('8001', 'once'),
+        reactionEvent({ pageId: PAGE_ID, psid: '8001', mid: 'nope', action: 'react', emoji: '❤' }),
+      ]),
+    ]);
     assert.equal((await postSigned(ctx, body)).status, 200);
     assert.equal((await postSigned(ctx, body)).status, 200);
     assert.equal(await count(ctx, 'messages'), 1);
@@ -82,14 +94,26 @@ describe('Webhook ingest', () => {
     await postEvents(ctx, [text('8001', 'first', t + 10)]);
     const id = await conversationOf(ctx, '8001');
     const rows = await messages(ctx, id);
-    assert.deepEqual(rows.map((m) => [m.text, m.created_at]), [['first', t + 10], ['second', t + 20], ['third', t + 30]]);
+    assert.deepEqual(
+      rows.map((m) => [m.text, m.created_at]),
+      [
+        ['first', t + 10],
+        ['second', t + 20],
+        ['third', t + 30],
+      ],
+    );
     const conv = await ctx.deps.db.get<{ last_message_at: number; last_inbound_at: number; last_message_preview: string }>(
       'SELECT last_message_at, last_inbound_at, last_message_preview FROM conversations WHERE id = ?',
       [id],
     );
     assert.deepEqual(conv, { last_message_at: t + 30, last_inbound_at: t + 30, last_message_preview: 'third' });
-    const api = await request(ctx.app).get(`/api/v1/conversations/${id}/messages`).set('authorization', await bearer(ctx));
-    assert.deepEqual(api.body.data.map((m: { text: string }) => m.text), ['first', 'second', 'third']);
+    const api = await request(ctx.app)
+      .get(`/api/v1/conversations/${id}/messages`)
+      .set('authorization', await bearer(ctx));
+    assert.deepEqual(
+      api.body.data.map((m: { text: string }) => m.text),
+      ['first', 'second', 'third'],
+    );
     assert.equal(api.body.data[0].created_at, new Date(t + 10).toISOString());
   });
 
@@ -97,8 +121,13 @@ describe('Webhook ingest', () => {
     const t = Date.now() - 60_000;
     await postEvents(ctx, [text('8001', 'newer', t + 500)]);
     await postEvents(ctx, [text('8002', 'older, delivered late', t)]);
-    const res = await request(ctx.app).get('/api/v1/conversations').set('authorization', await bearer(ctx));
-    assert.deepEqual(res.body.data.map((c: { contact: { psid: string } }) => c.contact.psid), ['8001', '8002']);
+    const res = await request(ctx.app)
+      .get('/api/v1/conversations')
+      .set('authorization', await bearer(ctx));
+    assert.deepEqual(
+      res.body.data.map((c: { contact: { psid: string } }) => c.contact.psid),
+      ['8001', '8002'],
+    );
   });
 
   it('should keep the quick reply payload and the replied-to mid', async () => {
@@ -114,23 +143,48 @@ describe('Webhook ingest', () => {
 
   it('should store a postback as a button tap with its payload, and its referral on the contact', async () => {
     const mid = uniqueMid('m_pb');
-    const pb = postbackEvent({ pageId: PAGE_ID, psid: '8001', mid, title: 'Get Started', payload: 'GET_STARTED', referral: { ref: 'summer-sale', source: 'SHORTLINK', type: 'OPEN_THREAD' } });
+    const pb = postbackEvent({
+      pageId: PAGE_ID,
+      psid: '8001',
+      mid,
+      title: 'Get Started',
+      payload: 'GET_STARTED',
+      referral: { ref: 'summer-sale', source: 'SHORTLINK', type: 'OPEN_THREAD' },
+    });
     await postEvents(ctx, [pb]);
     await postEvents(ctx, [pb]);
     const rows = await messages(ctx);
     assert.equal(rows.length, 1);
-    assert.deepEqual([rows[0].kind, rows[0].text, rows[0].direction, JSON.parse(rows[0].metadata!).payload], ['postback', 'Get Started', 'in', 'GET_STARTED']);
+    assert.deepEqual(
+      [rows[0].kind, rows[0].text, rows[0].direction, JSON.parse(rows[0].metadata!).payload],
+      ['postback', 'Get Started', 'in', 'GET_STARTED'],
+    );
     const contact = await ctx.deps.db.get('SELECT referral_ref, referral_source, lead_source FROM contacts');
     assert.deepEqual(contact, { referral_ref: 'summer-sale', referral_source: 'SHORTLINK', lead_source: 'shortlink' });
   });
 
   it('should keep a referral (ad or m.me link) on the contact as lead source data', async () => {
     const t = Date.now();
-    const ref = referralEvent({ pageId: PAGE_ID, psid: '8001', ref: 'ad-campaign-7', source: 'ADS', adId: '6045246247433', timestamp: t });
+    const ref = referralEvent({
+      pageId: PAGE_ID,
+      psid: '8001',
+      ref: 'ad-campaign-7',
+      source: 'ADS',
+      adId: '6045246247433',
+      timestamp: t,
+    });
     await postEvents(ctx, [ref]);
     await postEvents(ctx, [ref]);
-    const contact = await ctx.deps.db.get('SELECT referral_ref, referral_source, referral_ad_id, lead_source FROM contacts WHERE psid = ?', ['8001']);
-    assert.deepEqual(contact, { referral_ref: 'ad-campaign-7', referral_source: 'ADS', referral_ad_id: '6045246247433', lead_source: 'ads' });
+    const contact = await ctx.deps.db.get(
+      'SELECT referral_ref, referral_source, referral_ad_id, lead_source FROM contacts WHERE psid = ?',
+      ['8001'],
+    );
+    assert.deepEqual(contact, {
+      referral_ref: 'ad-campaign-7',
+      referral_source: 'ADS',
+      referral_ad_id: '6045246247433',
+      lead_source: 'ads',
+    });
     // Re-entering the thread opens the window, without inventing a message.
     assert.equal(await count(ctx, 'messages'), 0);
     const conv = await ctx.deps.db.get<{ last_inbound_at: number }>('SELECT last_inbound_at FROM conversations');
@@ -140,9 +194,13 @@ describe('Webhook ingest', () => {
   it('should set and clear a reaction on the message it targets', async () => {
     const mid = await inbound(ctx, '8001', 'look at this');
     const t = Date.now() + 1000;
-    await postEvents(ctx, [reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'react', reaction: 'love', emoji: '❤', timestamp: t })]);
+    await postEvents(ctx, [
+      reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'react', reaction: 'love', emoji: '❤', timestamp: t }),
+    ]);
     assert.equal((await messages(ctx))[0].reaction, '❤');
-    await postEvents(ctx, [reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'unreact', reaction: 'love', emoji: '❤', timestamp: t + 1 })]);
+    await postEvents(ctx, [
+      reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'unreact', reaction: 'love', emoji: '❤', timestamp: t + 1 }),
+    ]);
     assert.equal((await messages(ctx))[0].reaction, null);
     assert.equal(await count(ctx, 'messages'), 1);
   });
@@ -151,10 +209,16 @@ describe('Webhook ingest', () => {
     const mid = await inbound(ctx, '8001', 'look at this');
     const t = Date.now() + 1000;
     // Meta retried the older "react" after delivering the newer "unreact".
-    await postEvents(ctx, [reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'unreact', reaction: 'love', emoji: '❤', timestamp: t + 1 })]);
-    await postEvents(ctx, [reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'react', reaction: 'love', emoji: '❤', timestamp: t })]);
+    await postEvents(ctx, [
+      reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'unreact', reaction: 'love', emoji: '❤', timestamp: t + 1 }),
+    ]);
+    await postEvents(ctx, [
+      reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'react', reaction: 'love', emoji: '❤', timestamp: t }),
+    ]);
     assert.equal((await messages(ctx))[0].reaction, null);
-    await postEvents(ctx, [reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'react', reaction: 'wow', emoji: '😮', timestamp: t + 2 })]);
+    await postEvents(ctx, [
+      reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'react', reaction: 'wow', emoji: '😮', timestamp: t + 2 }),
+    ]);
     assert.equal((await messages(ctx))[0].reaction, '😮');
   });
 
@@ -174,7 +238,10 @@ describe('Webhook ingest', () => {
     const id = await conversationOf(ctx, '8001');
     const auth = await bearer(ctx);
     for (const status of ['resolved', 'snoozed']) {
-      assert.equal((await request(ctx.app).patch(`/api/v1/conversations/${id}`).set('authorization', auth).send({ status })).status, 200);
+      assert.equal(
+        (await request(ctx.app).patch(`/api/v1/conversations/${id}`).set('authorization', auth).send({ status })).status,
+        200,
+      );
       await inbound(ctx, '8001', `one more thing (${status})`);
       const c = await ctx.deps.db.get<{ status: string }>('SELECT status FROM conversations WHERE id = ?', [id]);
       assert.equal(c!.status, 'open');

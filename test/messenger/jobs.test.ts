@@ -1,10 +1,24 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import request from 'supertest';
-import { channelState } from '../../src/messenger/channel';
+import { enqueueJob } from '../../src/core/queue';
+import { channelState, markTokenInvalid } from '../../src/messenger/channel';
 import { setSetting } from '../../src/settings/store';
 import type { FakeGraph } from '../fakes/graph';
-import { APP_SECRET, PAGE_TOKEN, bearer, conversationOf, dueNow, inbound, liveEnv, openContext, outboxOf, queue, startFake, type Ctx } from './support';
+import {
+  APP_SECRET,
+  PAGE_TOKEN,
+  bearer,
+  conversationOf,
+  dueNow,
+  inbound,
+  liveEnv,
+  openContext,
+  outboxOf,
+  queue,
+  startFake,
+  type Ctx,
+} from './support';
 
 interface Contact {
   name: string | null;
@@ -26,7 +40,9 @@ describe('Profile lookup job', () => {
   const contact = (psid: string) => ctx.deps.db.get<Contact>('SELECT name, profile_state FROM contacts WHERE psid = ?', [psid]);
   const profileCalls = (psid: string) => fake.calls.filter((c) => c.method === 'GET' && c.path === `/v25.0/${psid}`);
   const apiName = async (psid: string) => {
-    const res = await request(ctx.app).get('/api/v1/conversations').set('authorization', await bearer(ctx));
+    const res = await request(ctx.app)
+      .get('/api/v1/conversations')
+      .set('authorization', await bearer(ctx));
     return res.body.data.find((c: { contact: { psid: string } }) => c.contact.psid === psid).contact.name as string;
   };
 
@@ -59,7 +75,10 @@ describe('Profile lookup job', () => {
     await ctx.deps.queue.kick();
     assert.deepEqual(await contact('26004321'), { name: null, profile_state: 'unavailable' });
     assert.equal(await apiName('26004321'), 'Messenger user 4321');
-    assert.equal((await ctx.deps.db.get<{ state: string }>("SELECT state FROM jobs WHERE kind = 'messenger.profile'"))!.state, 'done');
+    assert.equal(
+      (await ctx.deps.db.get<{ state: string }>("SELECT state FROM jobs WHERE kind = 'messenger.profile'"))!.state,
+      'done',
+    );
   });
 
   it('should retry a transient error with backoff, then store the name', async () => {
@@ -90,9 +109,10 @@ describe('Profile lookup job', () => {
     await ctx.deps.outbox.kick();
     assert.equal((await outboxOf(ctx, id)).state, 'held');
     assert.equal(fake.sends().length, 0);
-    const job = await ctx.deps.db.get<{ state: string; run_at: number }>("SELECT state, run_at FROM jobs WHERE payload LIKE '%' || ? || '%'", [
-      `"contactId":2`,
-    ]);
+    const job = await ctx.deps.db.get<{ state: string; run_at: number }>(
+      "SELECT state, run_at FROM jobs WHERE payload LIKE '%' || ? || '%'",
+      [`"contactId":2`],
+    );
     assert.equal(job!.state, 'pending');
     assert.ok(job!.run_at > Date.now() + 10 * 60 * 1000);
   });
@@ -113,5 +133,44 @@ describe('Profile lookup job', () => {
     } finally {
       await sandbox.close();
     }
+  });
+
+  describe('sender actions', () => {
+    const markSeen = async (conversationId: number) => {
+      await enqueueJob(ctx.deps.db, 'messenger.sender_action', { conversationId, action: 'mark_seen' });
+      await ctx.deps.queue.kick();
+    };
+
+    it('should send mark_seen to the conversation\u2019s customer', async () => {
+      await inbound(ctx, '26001234', 'hi');
+      await ctx.deps.queue.kick();
+      await markSeen(await conversationOf(ctx, '26001234'));
+      assert.deepEqual(
+        fake.senderActions().map((c) => [c.params.sender_action, c.params.recipient.id, c.status]),
+        [['mark_seen', '26001234', 200]],
+      );
+    });
+
+    it('should retry a transient failure a few times, then drop it', async () => {
+      await inbound(ctx, '26001234', 'hi');
+      await ctx.deps.queue.kick();
+      fake.failRequests((c) => c.params.sender_action !== undefined, { status: 500, code: 2 });
+      await markSeen(await conversationOf(ctx, '26001234'));
+      for (let i = 0; i < 5; i++) {
+        await dueNow(ctx);
+        await ctx.deps.queue.kick();
+      }
+      assert.equal(fake.calls.filter((c) => c.params.sender_action !== undefined).length, 3);
+      const job = await ctx.deps.db.get<{ state: string }>("SELECT state FROM jobs WHERE kind = 'messenger.sender_action'");
+      assert.equal(job!.state, 'done');
+    });
+
+    it('should not call Meta while the token is known to be invalid', async () => {
+      await inbound(ctx, '26001234', 'hi');
+      await ctx.deps.queue.kick();
+      await markTokenInvalid(ctx.deps.db, PAGE_TOKEN, 'expired');
+      await markSeen(await conversationOf(ctx, '26001234'));
+      assert.equal(fake.senderActions().length, 0);
+    });
   });
 });

@@ -60,8 +60,14 @@ describe('Outbox: sending through the Send API', () => {
     assert.ok(parts.length >= 3, `${parts.length} parts`);
     for (const p of parts) assert.ok([...p].length <= 2000 && p.length > 0);
     assert.equal(parts.join(' ').replace(/\s+/g, ' '), text.replace(/\s+/g, ' '));
-    assert.ok(parts.every((p) => /^This is sentence number \d+/.test(p) && p.endsWith('.')), 'cut at sentence ends');
-    assert.deepEqual(fake.sends().map((c) => c.params.message.metadata), parts.map((_, i) => `chatx:${id}:${i}`));
+    assert.ok(
+      parts.every((p) => /^This is sentence number \d+/.test(p) && p.endsWith('.')),
+      'cut at sentence ends',
+    );
+    assert.deepEqual(
+      fake.sends().map((c) => c.params.message.metadata),
+      parts.map((_, i) => `chatx:${id}:${i}`),
+    );
     assert.deepEqual([(await outboxOf(ctx, id)).parts_sent, (await outboxOf(ctx, id)).parts_total], [parts.length, parts.length]);
   });
 
@@ -70,7 +76,10 @@ describe('Outbox: sending through the Send API', () => {
     await queue(ctx, conversationId, text);
     await settle(ctx);
     const parts = sentTexts(fake);
-    assert.deepEqual(parts.map((p) => [...p].length), [2000, 500]);
+    assert.deepEqual(
+      parts.map((p) => [...p].length),
+      [2000, 500],
+    );
     assert.equal(parts.join(''), text);
   });
 
@@ -82,7 +91,10 @@ describe('Outbox: sending through the Send API', () => {
     assert.equal((await outboxOf(ctx, id)).parts_sent, 1);
     await dueNow(ctx);
     await ctx.deps.outbox.kick();
-    assert.deepEqual(fake.deliveredSends().map((c) => c.params.message.metadata), [0, 1, 2].map((i) => `chatx:${id}:${i}`));
+    assert.deepEqual(
+      fake.deliveredSends().map((c) => c.params.message.metadata),
+      [0, 1, 2].map((i) => `chatx:${id}:${i}`),
+    );
     assert.equal((await message(ctx, id)).status, 'sent');
   });
 
@@ -99,7 +111,10 @@ describe('Outbox: sending through the Send API', () => {
     const [image, file, text] = fake.sends();
     assert.match(String(image.headers['content-type']), /^multipart\/form-data; boundary=/);
     assert.equal(image.query.appsecret_proof, crypto.createHmac('sha256', APP_SECRET).update(PAGE_TOKEN).digest('hex'));
-    assert.deepEqual(image.files!.map((f) => [f.field, f.filename, f.contentType]), [['filedata', 'photo.png', 'image/png']]);
+    assert.deepEqual(
+      image.files!.map((f) => [f.field, f.filename, f.contentType]),
+      [['filedata', 'photo.png', 'image/png']],
+    );
     assert.ok(image.files![0].data.equals(png));
     assert.equal(image.params.message.attachment.type, 'image');
     assert.equal(image.params.message.metadata, `chatx:${id}:0`);
@@ -119,15 +134,29 @@ describe('Outbox: sending through the Send API', () => {
     await queue(ctx, conversationId, 'second');
     await queue(ctx, other, 'elsewhere');
     await settle(ctx);
-    assert.deepEqual(fake.deliveredSends().map((c) => c.params.message.text), ['elsewhere']);
+    assert.deepEqual(
+      fake.deliveredSends().map((c) => c.params.message.text),
+      ['elsewhere'],
+    );
     await dueNow(ctx);
     await ctx.deps.outbox.kick();
-    assert.deepEqual(fake.deliveredSends().map((c) => c.params.message.text), ['elsewhere', 'first', 'second']);
+    assert.deepEqual(
+      fake.deliveredSends().map((c) => c.params.message.text),
+      ['elsewhere', 'first', 'second'],
+    );
   });
 
   describe('errors', () => {
     it('should retry transient errors (5xx, 1, 2, 4, 17, 32, 613) with growing, jittered backoff', async () => {
-      const specs = [{ status: 500, code: 1 }, { code: 2 }, { code: 4 }, { code: 17 }, { code: 32 }, { code: 613 }, { status: 502, code: 100 }];
+      const specs = [
+        { status: 500, code: 1 },
+        { code: 2 },
+        { code: 4 },
+        { code: 17 },
+        { code: 32 },
+        { code: 613 },
+        { status: 502, code: 100 },
+      ];
       for (const spec of specs) {
         fake.reset();
         fake.failSends(2, spec);
@@ -135,14 +164,24 @@ describe('Outbox: sending through the Send API', () => {
         const before = Date.now();
         await ctx.deps.outbox.kick();
         const first = await outboxOf(ctx, id);
-        assert.deepEqual([first.state, first.attempts, (await message(ctx, id)).status], ['pending', 1, 'queued'], JSON.stringify(spec));
-        assert.ok(first.next_attempt_at - before >= 1500 && first.next_attempt_at - before <= 2500 + 200, `first delay ${first.next_attempt_at - before}`);
+        assert.deepEqual(
+          [first.state, first.attempts, (await message(ctx, id)).status],
+          ['pending', 1, 'queued'],
+          JSON.stringify(spec),
+        );
+        assert.ok(
+          first.next_attempt_at - before >= 1500 && first.next_attempt_at - before <= 2500 + 200,
+          `first delay ${first.next_attempt_at - before}`,
+        );
         assert.ok(first.last_error);
         await dueNow(ctx);
         const again = Date.now();
         await ctx.deps.outbox.kick();
         const second = await outboxOf(ctx, id);
-        assert.ok(second.next_attempt_at - again >= 3000 && second.next_attempt_at - again <= 5000 + 200, `second delay ${second.next_attempt_at - again}`);
+        assert.ok(
+          second.next_attempt_at - again >= 3000 && second.next_attempt_at - again <= 5000 + 200,
+          `second delay ${second.next_attempt_at - again}`,
+        );
         await dueNow(ctx);
         await ctx.deps.outbox.kick();
         assert.equal((await message(ctx, id)).status, 'sent', JSON.stringify(spec));

@@ -13,7 +13,6 @@ import {
   bearer,
   conversationAged,
   conversationOf,
-  dueNow,
   inbound,
   liveEnv,
   message,
@@ -59,7 +58,10 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       await second.shutdown();
       const third = await start(liveEnv(fake), dir);
       await third.deps.outbox.kick();
-      assert.deepEqual(fake.sends().map((c) => c.params.message.text), ['written just before the crash']);
+      assert.deepEqual(
+        fake.sends().map((c) => c.params.message.text),
+        ['written just before the crash'],
+      );
       assert.equal((await message(third, id)).status, 'sent');
     });
 
@@ -68,16 +70,25 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       const conversationId = await conversationAged(first, '8001', 1);
       const { id } = await queue(first, conversationId, 'cut off');
       const later = await queue(first, conversationId, 'written after it');
-      await first.deps.db.run("UPDATE outbox SET state = 'sending', attempts = 1, attempt_started_at = ? WHERE message_id = ?", [Date.now(), id]);
+      await first.deps.db.run("UPDATE outbox SET state = 'sending', attempts = 1, attempt_started_at = ? WHERE message_id = ?", [
+        Date.now(),
+        id,
+      ]);
       await first.shutdown();
 
       const second = await start(liveEnv(fake), dir);
       await second.deps.outbox.kick();
       assert.equal(fake.sends().length, 0, 'nothing is sent while the echo may still come');
-      await second.deps.db.run('UPDATE outbox SET attempt_started_at = ? WHERE message_id = ?', [Date.now() - SENDING_GRACE_MS - 1000, id]);
+      await second.deps.db.run('UPDATE outbox SET attempt_started_at = ? WHERE message_id = ?', [
+        Date.now() - SENDING_GRACE_MS - 1000,
+        id,
+      ]);
       await second.deps.outbox.kick();
       await second.deps.outbox.kick();
-      assert.deepEqual(fake.sends().map((c) => c.params.message.text), ['cut off', 'written after it']);
+      assert.deepEqual(
+        fake.sends().map((c) => c.params.message.text),
+        ['cut off', 'written after it'],
+      );
       assert.equal((await message(second, later.id)).status, 'sent');
     });
 
@@ -85,11 +96,23 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       const first = await start(liveEnv(fake), dir);
       const conversationId = await conversationAged(first, '8001', 1);
       const { id } = await queue(first, conversationId, 'it did reach Meta');
-      await first.deps.db.run("UPDATE outbox SET state = 'sending', attempts = 1, attempt_started_at = ? WHERE message_id = ?", [Date.now(), id]);
+      await first.deps.db.run("UPDATE outbox SET state = 'sending', attempts = 1, attempt_started_at = ? WHERE message_id = ?", [
+        Date.now(),
+        id,
+      ]);
       await first.shutdown();
 
       const second = await start(liveEnv(fake), dir);
-      await postEvents(second, [echoEvent({ pageId: PAGE_ID, psid: '8001', mid: 'm_proof', text: 'it did reach Meta', appId: APP_ID, metadata: outboxMetadata(id, 0) })]);
+      await postEvents(second, [
+        echoEvent({
+          pageId: PAGE_ID,
+          psid: '8001',
+          mid: 'm_proof',
+          text: 'it did reach Meta',
+          appId: APP_ID,
+          metadata: outboxMetadata(id, 0),
+        }),
+      ]);
       await second.deps.db.run('UPDATE outbox SET attempt_started_at = 0 WHERE message_id = ?', [id]);
       await second.deps.outbox.kick();
       assert.equal(fake.sends().length, 0);
@@ -126,10 +149,13 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       assert.equal((await channelState(second.deps.db, second.config)).tokenState, 'ok');
       await second.deps.outbox.kick();
       await second.deps.outbox.kick();
-      assert.deepEqual(fake.deliveredSends().map((c) => [c.token, c.params.message.text]), [
-        ['EAAnewToken', 'first reply'],
-        ['EAAnewToken', 'second reply'],
-      ]);
+      assert.deepEqual(
+        fake.deliveredSends().map((c) => [c.token, c.params.message.text]),
+        [
+          ['EAAnewToken', 'first reply'],
+          ['EAAnewToken', 'second reply'],
+        ],
+      );
       assert.equal((await message(second, b.id)).status, 'sent');
     });
 
@@ -161,8 +187,13 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       fake.failSends(1, { code: 551 });
       const { id } = await queue(ctx, conversationId, 'try me again');
       await ctx.deps.outbox.kick();
-      const failed = await request(ctx.app).get(`/api/v1/conversations/${conversationId}/messages`).set('authorization', await bearer(ctx));
-      assert.deepEqual(failed.body.data.at(-1).error, { code: 'person-unavailable', message: "This person isn't receiving messages from the Page right now." });
+      const failed = await request(ctx.app)
+        .get(`/api/v1/conversations/${conversationId}/messages`)
+        .set('authorization', await bearer(ctx));
+      assert.deepEqual(failed.body.data.at(-1).error, {
+        code: 'person-unavailable',
+        message: "This person isn't receiving messages from the Page right now.",
+      });
       const { agent, csrf } = await signIn(ctx.app, 'staff@example.com');
       assert.equal((await agent.post(`/conversations/${conversationId}/messages/${id}/retry`).type('form').send({})).status, 403);
       const res = await agent.post(`/conversations/${conversationId}/messages/${id}/retry`).type('form').send({ _csrf: csrf });

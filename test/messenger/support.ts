@@ -10,7 +10,17 @@ import type { Deps } from '../../src/deps';
 import { channelState } from '../../src/messenger/channel';
 import { queueMessage, type QueueInput } from '../../src/messenger/outbox';
 import { openStore } from '../../src/store';
-import { metaJson, pageBody, entry, signBody, startFakeGraph, textEvent, uniqueMid, type FakeGraph, type MessagingEvent } from '../fakes/graph';
+import {
+  metaJson,
+  pageBody,
+  entry,
+  signBody,
+  startFakeGraph,
+  textEvent,
+  uniqueMid,
+  type FakeGraph,
+  type MessagingEvent,
+} from '../fakes/graph';
 import { tempDir, testConfig } from '../support/context';
 
 export const APP_SECRET = 'test-app-secret-0123456789';
@@ -69,7 +79,13 @@ export function liveEnv(fake: FakeGraph, extra: Record<string, string> = {}): Re
 }
 
 export function startFake(options: Parameters<typeof startFakeGraph>[0] = {}): Promise<FakeGraph> {
-  return startFakeGraph({ validToken: PAGE_TOKEN, pageId: PAGE_ID, appSecret: APP_SECRET, requireAppSecretProof: true, ...options });
+  return startFakeGraph({
+    validToken: PAGE_TOKEN,
+    pageId: PAGE_ID,
+    appSecret: APP_SECRET,
+    requireAppSecretProof: true,
+    ...options,
+  });
 }
 
 /** The secret the webhook checks signatures with (env, settings or the generated sandbox one). */
@@ -110,7 +126,10 @@ export async function settle(ctx: Ctx): Promise<void> {
 }
 
 export async function conversationOf(ctx: Ctx, psid: string): Promise<number> {
-  const row = await ctx.deps.db.get<{ id: number }>('SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.psid = ?', [psid]);
+  const row = await ctx.deps.db.get<{ id: number }>(
+    'SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.psid = ?',
+    [psid],
+  );
   if (!row) throw new Error(`no conversation for ${psid}`);
   return row.id;
 }
@@ -159,10 +178,16 @@ export async function message(ctx: Ctx, id: number): Promise<MessageRow> {
 }
 
 export async function outboxOf(ctx: Ctx, messageId: number) {
-  return (await ctx.deps.db.get<{ state: string; attempts: number; next_attempt_at: number; parts_sent: number; parts_total: number; last_error: string | null }>(
-    'SELECT state, attempts, next_attempt_at, parts_sent, parts_total, last_error FROM outbox WHERE message_id = ?',
-    [messageId],
-  ))!;
+  return (await ctx.deps.db.get<{
+    state: string;
+    attempts: number;
+    next_attempt_at: number;
+    parts_sent: number;
+    parts_total: number;
+    last_error: string | null;
+  }>('SELECT state, attempts, next_attempt_at, parts_sent, parts_total, last_error FROM outbox WHERE message_id = ?', [
+    messageId,
+  ]))!;
 }
 
 export async function count(ctx: Ctx, table: string): Promise<number> {

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { getSetting } from '../../src/settings/store';
-import { entry, metaJson, pageBody, signBody, signBodySha1, textEvent, uniqueMid, type FakeGraph } from '../fakes/graph';
+import {
+  entry,
+  metaJson,
+  pageBody,
+  signBody,
+  signBodySha1,
+  textEvent,
+  uniqueMid,
+  type FakeGraph,
+  type MessagingEvent,
+} from '../fakes/graph';
 import { APP_SECRET, PAGE_ID, count, liveEnv, messages, openContext, postSigned, secretOf, startFake, type Ctx } from './support';
 
 describe('GET /webhooks/messenger', () => {
@@ -9,7 +19,9 @@ describe('GET /webhooks/messenger', () => {
   afterEach(() => ctx.close());
 
   const verify = (token: string, mode = 'subscribe') =>
-    request(ctx.app).get('/webhooks/messenger').query({ 'hub.mode': mode, 'hub.verify_token': token, 'hub.challenge': '1158201444' });
+    request(ctx.app)
+      .get('/webhooks/messenger')
+      .query({ 'hub.mode': mode, 'hub.verify_token': token, 'hub.challenge': '1158201444' });
 
   it('should echo the bare challenge when the verify token from the environment matches', async () => {
     ctx = await openContext({ FB_VERIFY_TOKEN: 'my-verify-token' });
@@ -47,7 +59,8 @@ describe('POST /webhooks/messenger', () => {
     await fake.close();
   });
 
-  const body = (text: string, mid = uniqueMid()) => pageBody([entry(PAGE_ID, [textEvent({ pageId: PAGE_ID, psid: '7001', mid, text })])]);
+  const body = (text: string, mid = uniqueMid()) =>
+    pageBody([entry(PAGE_ID, [textEvent({ pageId: PAGE_ID, psid: '7001', mid, text })])]);
 
   it('should store a message signed with the app secret and answer 200', async () => {
     const res = await postSigned(ctx, body('hello there'));
@@ -108,7 +121,12 @@ describe('POST /webhooks/messenger', () => {
   });
 
   it('should acknowledge a non-page object with 200 and store nothing', async () => {
-    const other = { object: 'instagram', entry: [{ id: PAGE_ID, time: Date.now(), messaging: [textEvent({ pageId: PAGE_ID, psid: '7001', mid: uniqueMid(), text: 'x' })] }] };
+    const other = {
+      object: 'instagram',
+      entry: [
+        { id: PAGE_ID, time: Date.now(), messaging: [textEvent({ pageId: PAGE_ID, psid: '7001', mid: uniqueMid(), text: 'x' })] },
+      ],
+    };
     assert.equal((await postSigned(ctx, other)).status, 200);
     assert.equal((await postSigned(ctx, { object: 'page' })).status, 200);
     assert.equal((await postSigned(ctx, 'null')).status, 200);
@@ -125,9 +143,12 @@ describe('POST /webhooks/messenger', () => {
       { recipient: { id: PAGE_ID }, timestamp: t + 3, message: { mid: uniqueMid(), text: 'no sender' } },
       textEvent({ pageId: PAGE_ID, psid: '7001', mid: uniqueMid(), text: 'kept', timestamp: t + 4 }),
     ];
-    const res = await postSigned(ctx, pageBody([entry(PAGE_ID, events)]));
+    const res = await postSigned(ctx, pageBody([entry(PAGE_ID, events as MessagingEvent[])]));
     assert.equal(res.status, 200);
-    assert.deepEqual((await messages(ctx)).map((m) => m.text), ['kept']);
+    assert.deepEqual(
+      (await messages(ctx)).map((m) => m.text),
+      ['kept'],
+    );
   });
 
   it('should commit before answering and make no network call first, so Meta being down changes nothing', async () => {
@@ -139,6 +160,32 @@ describe('POST /webhooks/messenger', () => {
     assert.ok(job, 'the profile lookup waits as a job');
     await ctx.deps.queue.kick();
     fake = await startFake(); // for afterEach
+  });
+
+  it('should store concurrent deliveries of the same body once, answering each with 200', async () => {
+    const same = body('sent twice at once');
+    const others = Array.from({ length: 12 }, (_, i) => body(`concurrent ${i}`));
+    const answers = await Promise.all([same, same, ...others, same].map((b) => postSigned(ctx, b)));
+    assert.deepEqual(
+      answers.map((r) => r.status),
+      answers.map(() => 200),
+    );
+    const texts = (await messages(ctx)).map((m) => m.text);
+    assert.equal(texts.length, 13);
+    assert.equal(texts.filter((t) => t === 'sent twice at once').length, 1);
+    assert.equal(await count(ctx, 'contacts'), 1);
+    assert.equal(await count(ctx, 'conversations'), 1);
+  });
+
+  it('should still store the good bodies sent together with one it cannot read', async () => {
+    const poison = { object: 'page', entry: [{ id: PAGE_ID, time: Date.now(), messaging: { not: 'a list' } }] };
+    const good = Array.from({ length: 6 }, (_, i) => body(`good ${i}`));
+    const answers = await Promise.all([...good.slice(0, 3), poison, ...good.slice(3)].map((b) => postSigned(ctx, b)));
+    assert.deepEqual(
+      answers.filter((_, i) => i !== 3).map((r) => r.status),
+      [200, 200, 200, 200, 200, 200],
+    );
+    assert.equal(await count(ctx, 'messages'), 6);
   });
 
   it('should refuse signatures made with another secret than the environment one', async () => {
@@ -157,8 +204,39 @@ describe('POST /webhooks/messenger in sandbox mode', () => {
   it('should check signatures with the generated sandbox secret', async () => {
     const secret = await secretOf(ctx);
     assert.equal(await getSetting(ctx.deps.db, 'messenger.sandbox_secret'), secret);
-    assert.equal((await postSigned(ctx, pageBody([entry('sandbox', [textEvent({ pageId: 'sandbox', psid: '9', mid: uniqueMid(), text: 'hi' })])]))).status, 200);
+    assert.equal(
+      (
+        await postSigned(
+          ctx,
+          pageBody([entry('sandbox', [textEvent({ pageId: 'sandbox', psid: '9', mid: uniqueMid(), text: 'hi' })])]),
+        )
+      ).status,
+      200,
+    );
     assert.equal((await postSigned(ctx, pageBody([]), { secret: 'guess' })).status, 403);
     assert.equal(await count(ctx, 'messages'), 1);
+  });
+});
+
+describe('POST /webhooks/messenger with a body of an unexpected shape', () => {
+  let ctx: Ctx;
+  afterEach(() => ctx.close());
+
+  it('should answer 200, skip what it cannot read, and store the rest', async () => {
+    ctx = await openContext();
+    const good = textEvent({ pageId: PAGE_ID, psid: '8801', mid: uniqueMid(), text: 'still stored' });
+    const body = {
+      object: 'page',
+      entry: [
+        { id: PAGE_ID, time: Date.now(), messaging: {} },
+        { id: PAGE_ID, time: Date.now(), messaging: [null, 'text', { sender: { id: '8802' }, message: { mid: uniqueMid(), attachments: {} } }] },
+        { id: PAGE_ID, time: Date.now(), messaging: [good] },
+      ],
+    };
+    const res = await postSigned(ctx, body);
+    assert.equal(res.status, 200);
+    const texts = (await messages(ctx)).map((m) => m.text);
+    assert.ok(texts.includes('still stored'));
+    assert.equal(await count(ctx, 'messages'), 2, 'the odd message is kept without its unreadable attachments');
   });
 });

@@ -36,9 +36,19 @@ describe('decideWindow', () => {
   });
 
   it('should allow only a person with Human Agent enabled from 24 hours to 7 days, tagged', () => {
-    assert.deepEqual(at(DAY_MS + 1, 'user', true), { ok: true, messagingType: 'MESSAGE_TAG', tag: 'HUMAN_AGENT', closesAt: now - DAY_MS - 1 + HUMAN_AGENT_MS });
+    assert.deepEqual(at(DAY_MS + 1, 'user', true), {
+      ok: true,
+      messagingType: 'MESSAGE_TAG',
+      tag: 'HUMAN_AGENT',
+      closesAt: now - DAY_MS - 1 + HUMAN_AGENT_MS,
+    });
     assert.equal(at(HUMAN_AGENT_MS, 'user', true).ok, true);
-    for (const [sentBy, enabled] of [['user', false], ['ai', true], ['system', true], ['ai', false]] as const) {
+    for (const [sentBy, enabled] of [
+      ['user', false],
+      ['ai', true],
+      ['system', true],
+      ['ai', false],
+    ] as const) {
       const d = at(DAY_MS + 1, sentBy, enabled);
       assert.equal(d.ok, false, `${sentBy} ${enabled}`);
       assert.equal(!d.ok && d.code, 'outside-messaging-window');
@@ -108,7 +118,10 @@ describe('The messaging window on real sends', () => {
     await setLastInbound(ctx, fresh, Date.now() - 48 * HOUR);
     await settle(ctx);
     assert.equal(fake.sends().length, 0);
-    assert.deepEqual([(await message(ctx, mid)).status, (await message(ctx, mid)).error_code], ['failed', 'outside-messaging-window']);
+    assert.deepEqual(
+      [(await message(ctx, mid)).status, (await message(ctx, mid)).error_code],
+      ['failed', 'outside-messaging-window'],
+    );
   });
 
   it('should refuse even a person after 7 days', async () => {
@@ -136,13 +149,21 @@ describe('The messaging window on real sends', () => {
     assert.equal(res.body.data.at(-1).error.code, 'outside-messaging-window');
     await retryMessage(ctx.deps.db, mid);
     await ctx.deps.outbox.kick();
-    assert.deepEqual(fake.deliveredSends().map((c) => [c.params.messaging_type, c.params.tag]), [['MESSAGE_TAG', 'HUMAN_AGENT']]);
+    assert.deepEqual(
+      fake.deliveredSends().map((c) => [c.params.messaging_type, c.params.tag]),
+      [['MESSAGE_TAG', 'HUMAN_AGENT']],
+    );
   });
 
   it('should refuse a first message to someone who never wrote', async () => {
     await setSetting(ctx.deps.db, 'messenger.human_agent', 'on');
     await postEvents(ctx, [
-      { sender: { id: PAGE_ID }, recipient: { id: '8009' }, timestamp: Date.now(), message: { is_echo: true, app_id: 263902037430900, mid: 'm_first', text: 'Page wrote first' } },
+      {
+        sender: { id: PAGE_ID },
+        recipient: { id: '8009' },
+        timestamp: Date.now(),
+        message: { is_echo: true, app_id: 263902037430900, mid: 'm_first', text: 'Page wrote first' },
+      },
     ]);
     const res = await post(await conversationOf(ctx, '8009'), 'late: hello');
     assert.equal(res.status, 422);
@@ -151,7 +172,9 @@ describe('The messaging window on real sends', () => {
   it('should count a reaction as the customer\u2019s action that reopens the 24-hour window', async () => {
     const id = await conversationAged(ctx, '8001', 48);
     const [first] = await messages(ctx, id);
-    await postEvents(ctx, [reactionEvent({ pageId: PAGE_ID, psid: '8001', mid: first.mid!, action: 'react', reaction: 'like', emoji: '👍' })]);
+    await postEvents(ctx, [
+      reactionEvent({ pageId: PAGE_ID, psid: '8001', mid: first.mid!, action: 'react', reaction: 'like', emoji: '👍' }),
+    ]);
     const res = await post(id, 'glad you liked it');
     assert.equal(res.status, 202);
     await settle(ctx);

@@ -127,6 +127,8 @@ export function describeProblems(problems: BrowserProblem[]): string {
 export async function screenshot(page: Page, name: string): Promise<string> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, name);
-  await page.screenshot({ path: file, fullPage: true });
+  // caret: 'initial' — hiding the caret makes Playwright leave `style=""` on every input, which htmx's
+  // settle step then copies onto the next page's inputs: a CSP violation the app did not cause.
+  await page.screenshot({ path: file, fullPage: true, caret: 'initial' });
   return file;
 }

@@ -1,0 +1,177 @@
+// The inbox on a big database: 20,000 contacts and 1,000,000 messages (BENCH_MESSAGES), seeded
+// straight into an encrypted store, then the real server (dist/server.js) answering a signed-in
+// browser: the conversation list, conversation pages and search, one request at a time over a
+// keep-alive connection, as a person clicking around would. The same through the JSON API.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { createApiToken } from '../src/auth/api-tokens';
+import { createUser } from '../src/auth/users';
+import { loadConfig } from '../src/config';
+import { setLogLevel } from '../src/core/log';
+import { openStore } from '../src/store';
+import { prng, seedInbox, WORDS } from './inbox-seed';
+import { percentile } from './load';
+
+const ROOT = path.resolve(__dirname, '..');
+const KEY = 'bench key';
+const EMAIL = 'bench@example.com';
+const PASSWORD = 'a long enough password';
+
+export interface Timing {
+  requests: number;
+  p50: number;
+  p95: number;
+  max: number;
+  errors: number;
+}
+
+export interface InboxBench {
+  contacts: number;
+  messages: number;
+  seedSeconds: number;
+  dbMb: number;
+  /** The 1-minute load average when measuring started: timings on a busy machine are inflated. */
+  loadAverage: number;
+  pages: { list: Timing; conversation: Timing; search: Timing; liveSearch: Timing };
+  api: { list: Timing; messages: Timing; search: Timing };
+  rssMb: number;
+}
+
+interface Reply {
+  status: number;
+  text: string;
+  cookies: string[];
+}
+
+function request(agent: http.Agent, url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const body = options.body ?? '';
+    const headers = { ...options.headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) };
+    const req = http.request(url, { agent, method: options.method ?? 'GET', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, cookies: res.headers['set-cookie'] ?? [] }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const cookieOf = (cookies: string[]) => cookies.map((c) => c.split(';')[0]).join('; ');
+
+/** Sequential GETs; latency is from sending the request to the last byte of the body. */
+async function measure(agent: http.Agent, base: string, paths: string[], headers: Record<string, string>, warmup = 10): Promise<Timing> {
+  for (const p of paths.slice(0, warmup)) await request(agent, base + p, { headers });
+  const latencies: number[] = [];
+  let errors = 0;
+  for (const p of paths) {
+    const started = performance.now();
+    const res = await request(agent, base + p, { headers });
+    latencies.push(performance.now() - started);
+    if (res.status !== 200) errors++;
+  }
+  latencies.sort((a, b) => a - b);
+  return { requests: paths.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies[latencies.length - 1] ?? 0, errors };
+}
+
+async function waitForHealth(base: string, agent: http.Agent): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await request(agent, `${base}/healthz`)).status === 200) return;
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${base} did not become healthy`);
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** The signed-in browser's cookie, through the real sign-in form. */
+async function signIn(agent: http.Agent, base: string): Promise<string> {
+  const form = await request(agent, `${base}/login`);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1];
+  if (!csrf) throw new Error('no CSRF token on /login');
+  const res = await request(agent, `${base}/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookieOf(form.cookies) },
+    body: new URLSearchParams({ _csrf: csrf, email: EMAIL, password: PASSWORD }).toString(),
+  });
+  const session = res.cookies.filter((c) => c.startsWith('chatx_session='));
+  if (res.status !== 303 || session.length === 0) throw new Error(`sign-in failed with ${res.status}`);
+  return cookieOf(session);
+}
+
+/** Search words: half from the 20 most frequent (each in 5–60% of messages), half from the rest. */
+function searchWords(count: number, rnd: () => number): string[] {
+  return Array.from({ length: count }, (_, i) => (i % 2 ? WORDS[Math.floor(rnd() * 20)] : WORDS[20 + Math.floor(rnd() * (WORDS.length - 20))]));
+}
+
+export async function benchInbox(messages = Number(process.env.BENCH_MESSAGES ?? 1_000_000), contacts = 20_000, requests = 200): Promise<InboxBench> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatx-inbox-'));
+  const config = loadConfig({ DATA_DIR: dataDir, DATABASE_KEY: KEY, LOG_LEVEL: 'warn' });
+  setLogLevel('warn');
+  let server: ChildProcess | undefined;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const deps = await openStore(config);
+    const seeded = await seedInbox(deps, contacts, messages);
+    await createUser(deps.db, { email: EMAIL, role: 'owner', password: PASSWORD });
+    const { token } = await createApiToken(deps.db, { name: 'bench', role: 'staff' });
+    deps.live.close();
+    await deps.outbox.stop();
+    await deps.queue.stop();
+    await deps.db.close();
+    const dbMb = fs.statSync(path.join(dataDir, 'chatx.db')).size / 2 ** 20;
+
+    const port = 34000 + Math.floor(Math.random() * 1000);
+    const base = `http://127.0.0.1:${port}`;
+    server = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
+      env: { PATH: process.env.PATH, DATA_DIR: dataDir, DATABASE_KEY: KEY, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitForHealth(base, agent);
+    const browser = { cookie: await signIn(agent, base) };
+    const api = { authorization: `Bearer ${token}` };
+
+    const rnd = prng(7);
+    const conversationIds = Array.from({ length: requests }, () => 1 + Math.floor(rnd() * contacts));
+    const words = searchWords(requests, rnd);
+    const loadAverage = os.loadavg()[0];
+    const pages = {
+      list: await measure(agent, base, Array(requests).fill('/'), browser),
+      conversation: await measure(agent, base, conversationIds.map((id) => `/conversations/${id}`), browser),
+      search: await measure(agent, base, words.map((w) => `/search?q=${encodeURIComponent(w)}`), browser),
+      // The live search box: htmx asks for the results partial as the word is typed.
+      liveSearch: await measure(
+        agent,
+        base,
+        words.map((w) => `/search?q=${encodeURIComponent(w.slice(0, Math.max(3, w.length - 2)))}`),
+        { ...browser, 'hx-request': 'true' },
+      ),
+    };
+    const apiTimings = {
+      list: await measure(agent, base, Array(requests).fill('/api/v1/conversations'), api),
+      messages: await measure(agent, base, conversationIds.map((id) => `/api/v1/conversations/${id}/messages`), api),
+      search: await measure(agent, base, words.map((w) => `/api/v1/conversations?q=${encodeURIComponent(w)}`), api),
+    };
+    const rssMb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+    return { contacts, messages, seedSeconds: seeded.seconds, dbMb, loadAverage, pages, api: apiTimings, rssMb };
+  } finally {
+    agent.destroy();
+    if (server) await stop(server);
+    if (!process.env.BENCH_KEEP) fs.rmSync(dataDir, { recursive: true, force: true });
+    else console.error(`kept ${dataDir}`);
+  }
+}

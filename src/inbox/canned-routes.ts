@@ -1,0 +1,56 @@
+// Canned responses: the composer's "/" menu searches them (any signed-in user, JSON), and the owner
+// manages them in the Settings page's "Canned responses" section (plain forms; errors re-render it).
+import { Router, type Request, type Response } from 'express';
+import { requireOwner, requireUser } from '../auth/middleware';
+import { AppError, notFound } from '../core/errors';
+import type { Deps } from '../deps';
+import { renderSettings } from '../settings/routes';
+import { getBusinessProfile } from '../settings/store';
+import { createCanned, deleteCanned, searchCanned, updateCanned } from './canned';
+
+function id(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
+  return n;
+}
+
+export function cannedRouter(deps: Deps): Router {
+  const { db } = deps;
+  const router = Router();
+
+  router.get('/canned', requireUser, async (req, res) => {
+    const q = typeof req.query.q === 'string' ? req.query.q : '';
+    res.json({ data: await searchCanned(db, q) });
+  });
+
+  const field = (req: Request, name: string) => {
+    const value = (req.body as Record<string, unknown> | undefined)?.[name];
+    return typeof value === 'string' ? value : '';
+  };
+
+  /** Runs a change; a refusal the owner can fix shows the settings page again with the input kept. */
+  async function change(req: Request, res: Response, editId: number | undefined, work: () => Promise<unknown>, done: 'saved' | 'deleted') {
+    try {
+      await work();
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      const draft = { shortcut: field(req, 'shortcut'), text: field(req, 'text') };
+      return renderSettings(deps, res, await getBusinessProfile(db), {}, false, { status: err.status, canned: { error: err.message, editId, draft } });
+    }
+    res.redirect(303, `/settings?canned=${done}#canned`);
+  }
+
+  router.post('/settings/canned', requireUser, requireOwner, (req, res) => change(req, res, undefined, () => createCanned(db, req.body ?? {}), 'saved'));
+
+  router.post('/settings/canned/:id', requireUser, requireOwner, (req, res) => {
+    const cannedId = id(req.params.id);
+    return change(req, res, cannedId, () => updateCanned(db, cannedId, req.body ?? {}), 'saved');
+  });
+
+  router.post('/settings/canned/:id/delete', requireUser, requireOwner, (req, res) => {
+    const cannedId = id(req.params.id);
+    return change(req, res, cannedId, () => deleteCanned(db, cannedId), 'deleted');
+  });
+
+  return router;
+}
