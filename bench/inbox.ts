@@ -26,6 +26,8 @@ export interface Timing {
   p95: number;
   max: number;
   errors: number;
+  /** Server CPU time per request (user + system, from /proc): unlike latency, barely moved by other load. */
+  cpuMs: number;
 }
 
 export interface InboxBench {
@@ -63,9 +65,17 @@ function request(agent: http.Agent, url: string, options: { method?: string; hea
 
 const cookieOf = (cookies: string[]) => cookies.map((c) => c.split(';')[0]).join('; ');
 
+/** CPU time a process has used so far, in ms (Linux). */
+function cpuMs(pid: number): number {
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in USER_HZ (100 on Linux)
+}
+
 /** Sequential GETs; latency is from sending the request to the last byte of the body. */
-async function measure(agent: http.Agent, base: string, paths: string[], headers: Record<string, string>, warmup = 10): Promise<Timing> {
+async function measure(agent: http.Agent, base: string, pid: number, paths: string[], headers: Record<string, string>, warmup = 10): Promise<Timing> {
   for (const p of paths.slice(0, warmup)) await request(agent, base + p, { headers });
+  const cpuBefore = cpuMs(pid);
   const latencies: number[] = [];
   let errors = 0;
   for (const p of paths) {
@@ -74,8 +84,9 @@ async function measure(agent: http.Agent, base: string, paths: string[], headers
     latencies.push(performance.now() - started);
     if (res.status !== 200) errors++;
   }
+  const cpu = (cpuMs(pid) - cpuBefore) / paths.length;
   latencies.sort((a, b) => a - b);
-  return { requests: paths.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies[latencies.length - 1] ?? 0, errors };
+  return { requests: paths.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies[latencies.length - 1] ?? 0, errors, cpuMs: cpu };
 }
 
 async function waitForHealth(base: string, agent: http.Agent): Promise<void> {
@@ -122,8 +133,6 @@ export async function benchInbox(messages = Number(process.env.BENCH_MESSAGES ??
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatx-inbox-'));
   const config = loadConfig({ DATA_DIR: dataDir, DATABASE_KEY: KEY, LOG_LEVEL: 'warn' });
   setLogLevel('warn');
-  let server: ChildProcess | undefined;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
     const deps = await openStore(config);
     const seeded = await seedInbox(deps, contacts, messages);
@@ -134,14 +143,32 @@ export async function benchInbox(messages = Number(process.env.BENCH_MESSAGES ??
     await deps.queue.stop();
     await deps.db.close();
     const dbMb = fs.statSync(path.join(dataDir, 'chatx.db')).size / 2 ** 20;
+    const measured = await measureInbox(dataDir, token, contacts, requests);
+    return { contacts, messages, seedSeconds: seeded.seconds, dbMb, ...measured };
+  } finally {
+    if (!process.env.BENCH_KEEP) fs.rmSync(dataDir, { recursive: true, force: true });
+    else console.error(`kept ${dataDir} (API token in ${path.join(dataDir, 'bench-token')})`);
+  }
+}
 
-    const port = 34000 + Math.floor(Math.random() * 1000);
-    const base = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
-      env: { PATH: process.env.PATH, DATA_DIR: dataDir, DATABASE_KEY: KEY, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+/** Starts the server on a seeded DATA_DIR and times the pages and the API. */
+export async function measureInbox(
+  dataDir: string,
+  token: string,
+  contacts: number,
+  requests: number,
+): Promise<Pick<InboxBench, 'loadAverage' | 'pages' | 'api' | 'rssMb'>> {
+  if (process.env.BENCH_KEEP) fs.writeFileSync(path.join(dataDir, 'bench-token'), token);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const port = 34000 + Math.floor(Math.random() * 1000);
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
+    env: { PATH: process.env.PATH, DATA_DIR: dataDir, DATABASE_KEY: KEY, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
     await waitForHealth(base, agent);
+    const pid = server.pid!;
     const browser = { cookie: await signIn(agent, base) };
     const api = { authorization: `Bearer ${token}` };
 
@@ -150,28 +177,27 @@ export async function benchInbox(messages = Number(process.env.BENCH_MESSAGES ??
     const words = searchWords(requests, rnd);
     const loadAverage = os.loadavg()[0];
     const pages = {
-      list: await measure(agent, base, Array(requests).fill('/'), browser),
-      conversation: await measure(agent, base, conversationIds.map((id) => `/conversations/${id}`), browser),
-      search: await measure(agent, base, words.map((w) => `/search?q=${encodeURIComponent(w)}`), browser),
-      // The live search box: htmx asks for the results partial as the word is typed.
+      list: await measure(agent, base, pid, Array(requests).fill('/'), browser),
+      conversation: await measure(agent, base, pid, conversationIds.map((id) => `/conversations/${id}`), browser),
+      search: await measure(agent, base, pid, words.map((w) => `/search?q=${encodeURIComponent(w)}`), browser),
+      // The live search box: htmx asks for the results partial while the word is being typed.
       liveSearch: await measure(
         agent,
         base,
+        pid,
         words.map((w) => `/search?q=${encodeURIComponent(w.slice(0, Math.max(3, w.length - 2)))}`),
         { ...browser, 'hx-request': 'true' },
       ),
     };
     const apiTimings = {
-      list: await measure(agent, base, Array(requests).fill('/api/v1/conversations'), api),
-      messages: await measure(agent, base, conversationIds.map((id) => `/api/v1/conversations/${id}/messages`), api),
-      search: await measure(agent, base, words.map((w) => `/api/v1/conversations?q=${encodeURIComponent(w)}`), api),
+      list: await measure(agent, base, pid, Array(requests).fill('/api/v1/conversations'), api),
+      messages: await measure(agent, base, pid, conversationIds.map((id) => `/api/v1/conversations/${id}/messages`), api),
+      search: await measure(agent, base, pid, words.map((w) => `/api/v1/conversations?q=${encodeURIComponent(w)}`), api),
     };
     const rssMb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-    return { contacts, messages, seedSeconds: seeded.seconds, dbMb, loadAverage, pages, api: apiTimings, rssMb };
+    return { loadAverage, pages, api: apiTimings, rssMb };
   } finally {
     agent.destroy();
-    if (server) await stop(server);
-    if (!process.env.BENCH_KEEP) fs.rmSync(dataDir, { recursive: true, force: true });
-    else console.error(`kept ${dataDir}`);
+    await stop(server);
   }
 }

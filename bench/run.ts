@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchFanout } from './fanout';
+import { benchInbox, type Timing } from './inbox';
 import { benchWebhook } from './webhook';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -36,6 +37,25 @@ async function main() {
   rows.push(['SSE fan-out to 50 streams, p95 ms (all received)', fmt(fanout.p95), '<= 100', check(fanout.p95 <= 100)]);
   rows.push(['SSE fan-out max ms', fmt(fanout.max), '', '']);
   rows.push(['server RSS idle after start, MB', fmt(fanout.idleRssMb, 0), '<= 150', check(fanout.idleRssMb <= 150)]);
+
+  const inbox = await benchInbox(Number(process.env.BENCH_MESSAGES ?? 1_000_000));
+  results.inbox = inbox;
+  const n = (x: number) => x.toLocaleString('en');
+  rows.push([`inbox seed: ${n(inbox.contacts)} contacts, ${n(inbox.messages)} messages, s`, fmt(inbox.seedSeconds, 0), '', '']);
+  rows.push(['inbox database size, MB', fmt(inbox.dbMb, 0), '', '']);
+  rows.push(['inbox: 1-min load average while measuring', fmt(inbox.loadAverage, 2), '', '']);
+  const timed = (name: string, t: Timing, target: boolean) => {
+    rows.push([`${name} p50 ms`, fmt(t.p50), '', '']);
+    rows.push([`${name} p95 ms`, fmt(t.p95), target ? '<= 50' : '', target ? check(t.p95 <= 50 && t.errors === 0) : t.errors ? `${t.errors} errors` : '']);
+    rows.push([`${name} server CPU ms/request`, fmt(t.cpuMs), '', '']);
+  };
+  timed('inbox list page GET /', inbox.pages.list, true);
+  timed('conversation page GET /conversations/:id', inbox.pages.conversation, true);
+  timed('search page GET /search?q=word', inbox.pages.search, true);
+  timed('live search (htmx partial, word prefix)', inbox.pages.liveSearch, true);
+  timed('API GET /api/v1/conversations', inbox.api.list, false);
+  timed('API GET /api/v1/conversations/:id/messages', inbox.api.messages, false);
+  timed('API GET /api/v1/conversations?q=word', inbox.api.search, false);
 
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`\n${'measure'.padEnd(width)}  ${'value'.padStart(9)}  ${'target'.padEnd(8)}  result`);

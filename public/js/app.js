@@ -44,7 +44,7 @@
       state.textContent = 'This browser does not support notifications.';
       return;
     }
-    var permission = Notification.permission;
+    var permission = window.Notification.permission;
     button.hidden = permission !== 'default';
     state.textContent =
       permission === 'granted'
@@ -58,7 +58,7 @@
   document.addEventListener('click', function (event) {
     var button = event.target instanceof Element ? event.target.closest('[data-notify-permission]') : null;
     if (!button || !('Notification' in window)) return;
-    Promise.resolve(Notification.requestPermission()).then(showNotificationPermission, showNotificationPermission);
+    Promise.resolve(window.Notification.requestPermission()).then(showNotificationPermission, showNotificationPermission);
   });
 
   // Read-only copy fields select their whole value on focus.

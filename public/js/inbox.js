@@ -57,20 +57,47 @@
     }
   }
 
-  document.body.addEventListener('htmx:sseBeforeMessage', function (event) {
+  function applyLive(elt, data) {
     var template = document.createElement('template');
-    template.innerHTML = event.detail.data;
+    template.innerHTML = data;
     var fresh = [];
     Array.prototype.forEach.call(template.content.querySelectorAll('[hx-swap-oob]'), function (el) {
       if (!el.id || document.getElementById(el.id)) return;
       el.remove();
       if (el.getAttribute('hx-swap-oob') !== 'delete') fresh.push(el);
     });
-    event.preventDefault();
-    if (template.innerHTML.trim()) htmx.swap(event.detail.elt || event.target, template.innerHTML, { swapStyle: 'none' });
+    if (template.innerHTML.trim()) htmx.swap(elt, template.innerHTML, { swapStyle: 'none' });
     fresh.forEach(function (el) {
       insertNew(document.importNode(el, true));
     });
+  }
+
+  // While a boosted navigation is in flight, live fragments wait. Swapping one could replace the
+  // element that made the request (the clicked row, the thread head holding the form), and htmx
+  // then skips updating the address bar. Afterwards they are applied if this page is still shown;
+  // a new page has its own stream, which catches up from where its render began.
+  var navigating = false;
+  var waiting = [];
+  function navigationDone(event) {
+    if (!event.detail.boosted || !navigating) return;
+    navigating = false;
+    var list = waiting;
+    waiting = [];
+    list.forEach(function (m) {
+      if (document.body.contains(m.elt)) applyLive(m.elt, m.data);
+    });
+  }
+  document.addEventListener('htmx:beforeRequest', function (event) {
+    if (event.detail.boosted) navigating = true;
+  });
+  document.addEventListener('htmx:afterSwap', navigationDone);
+  document.addEventListener('htmx:afterRequest', navigationDone);
+
+  document.body.addEventListener('htmx:sseBeforeMessage', function (event) {
+    event.preventDefault();
+    var elt = event.detail.elt || event.target;
+    if (navigating) waiting.push({ elt: elt, data: event.detail.data });
+    else applyLive(elt, event.detail.data);
   });
 
   // A row whose last message changed moves to its place in the list. detail.target is the element
@@ -272,9 +299,31 @@
     } else return;
   });
 
-  // Keep the newest message in view when a conversation opens.
+  // Keep the newest message in view when a conversation opens. On a phone the page scrolls rather
+  // than the messages: there the newest ones and the composer are brought into view.
+  function toBottom(messages) {
+    messages.scrollTop = messages.scrollHeight;
+    if (messages.scrollHeight <= messages.clientHeight && window.matchMedia('(max-width: 720px)').matches) {
+      window.scrollTo(0, document.documentElement.scrollHeight);
+    }
+  }
   document.addEventListener('htmx:load', function (event) {
     var messages = event.detail.elt.querySelector ? event.detail.elt.querySelector('#messages') : null;
-    if (messages && !location.hash) messages.scrollTop = messages.scrollHeight;
+    if (messages && !location.hash) toBottom(messages);
   });
+  // An image that loads afterwards pushes the newest messages down: follow it if they were in view.
+  document.addEventListener(
+    'load',
+    function (event) {
+      var img = event.target;
+      var messages = img instanceof HTMLImageElement ? img.closest('#messages') : null;
+      if (!messages || location.hash) return;
+      var scroller = messages.scrollHeight > messages.clientHeight ? messages : null;
+      var below = scroller
+        ? scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight
+        : document.documentElement.scrollHeight - window.scrollY - window.innerHeight;
+      if (below - img.offsetHeight < 120) toBottom(messages);
+    },
+    true,
+  );
 })();

@@ -147,13 +147,21 @@ export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
   });
 
   router.get('/account', requireUser, (req, res) => {
-    res.render('auth/account', { title: 'Your account', error: undefined, saved: req.query.saved === '1', alertsSaved: req.query.alerts === 'saved' });
+    res.render('auth/account', {
+      title: 'Your account',
+      error: undefined,
+      saved: req.query.saved === '1',
+      alertsSaved: req.query.alerts === 'saved',
+    });
   });
 
   // Sound and browser notifications for new messages: checkboxes, so an unchecked one is "off".
   router.post('/account/alerts', requireUser, async (req, res) => {
     const me = req.session!.user;
-    await setAlertPrefs(db, me.id, { sound: field(req, 'sound') === 'on' ? 'on' : 'off', notify: field(req, 'notify') === 'on' ? 'on' : 'off' });
+    await setAlertPrefs(db, me.id, {
+      sound: field(req, 'sound') === 'on' ? 'on' : 'off',
+      notify: field(req, 'notify') === 'on' ? 'on' : 'off',
+    });
     res.redirect(303, '/account?alerts=saved#alerts');
   });
 

@@ -2,6 +2,8 @@
 export interface Formatters {
   dateTime(ms: number): string;
   time(ms: number): string;
+  /** The clock time alone, for messages already grouped under their day. */
+  clock(ms: number): string;
   day(ms: number): string;
 }
 
@@ -15,6 +17,7 @@ export function formatters(timeZone: string, now: () => number = Date.now): Form
     dateTime: (ms) => dateTime.format(ms),
     // Today: the clock time; earlier: the date.
     time: (ms) => (dayKey.format(ms) === dayKey.format(now()) ? clock.format(ms) : shortDate.format(ms)),
+    clock: (ms) => clock.format(ms),
     day: (ms) => day.format(ms),
   };
 }

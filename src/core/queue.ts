@@ -3,6 +3,7 @@
 // needs them, so nothing is forgotten across a crash; a worker runs them with retries and backoff.
 import type { Db, Queryable } from './db';
 import { log } from './log';
+import { Rerunner } from './rerun';
 
 export interface JobRow {
   id: number;
@@ -46,9 +47,7 @@ export function backoffMs(attempts: number, baseMs = 5000, capMs = 30 * 60 * 100
 
 export class JobQueue {
   private handlers = new Map<string, JobHandler>();
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly runner = new Rerunner('job queue', () => this.drain());
 
   constructor(
     private readonly db: Db,
@@ -66,25 +65,12 @@ export class JobQueue {
 
   /** Runs due jobs now; concurrent kicks coalesce into one more pass. */
   kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.drain();
-      } while (this.again && !this.stopped);
-    })()
-      .catch((err: Error) => log.error('job queue pass failed', { error: err.message }))
-      .finally(() => (this.running = undefined));
-    return this.running;
+    return this.runner.kick();
   }
 
   private async drain(): Promise<void> {
     for (;;) {
-      if (this.stopped) return;
+      if (this.runner.isStopped) return;
       const due = await this.db.all<JobRow>(
         "SELECT id, kind, payload, attempts FROM jobs WHERE state = 'pending' AND run_at <= ? ORDER BY run_at, id LIMIT 20",
         [Date.now()],
@@ -121,8 +107,7 @@ export class JobQueue {
     }
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.running;
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 }

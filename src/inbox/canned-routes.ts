@@ -29,18 +29,29 @@ export function cannedRouter(deps: Deps): Router {
   };
 
   /** Runs a change; a refusal the owner can fix shows the settings page again with the input kept. */
-  async function change(req: Request, res: Response, editId: number | undefined, work: () => Promise<unknown>, done: 'saved' | 'deleted') {
+  async function change(
+    req: Request,
+    res: Response,
+    editId: number | undefined,
+    work: () => Promise<unknown>,
+    done: 'saved' | 'deleted',
+  ) {
     try {
       await work();
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
       const draft = { shortcut: field(req, 'shortcut'), text: field(req, 'text') };
-      return renderSettings(deps, res, await getBusinessProfile(db), {}, false, { status: err.status, canned: { error: err.message, editId, draft } });
+      return renderSettings(deps, res, await getBusinessProfile(db), {}, false, {
+        status: err.status,
+        canned: { error: err.message, editId, draft },
+      });
     }
     res.redirect(303, `/settings?canned=${done}#canned`);
   }
 
-  router.post('/settings/canned', requireUser, requireOwner, (req, res) => change(req, res, undefined, () => createCanned(db, req.body ?? {}), 'saved'));
+  router.post('/settings/canned', requireUser, requireOwner, (req, res) =>
+    change(req, res, undefined, () => createCanned(db, req.body ?? {}), 'saved'),
+  );
 
   router.post('/settings/canned/:id', requireUser, requireOwner, (req, res) => {
     const cannedId = id(req.params.id);

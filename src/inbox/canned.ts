@@ -20,7 +20,8 @@ export function validateCanned(input: { shortcut?: unknown; text?: unknown }): {
   if (!shortcut || shortcut.length > SHORTCUT_MAX || !/^[A-Za-z0-9_-]+$/.test(shortcut)) {
     throw badRequest('invalid-shortcut', `A shortcut is 1 to ${SHORTCUT_MAX} letters, digits, - or _ (no spaces).`);
   }
-  if (!text || text.length > TEXT_MAX) throw badRequest('invalid-canned-text', `The text is 1 to ${TEXT_MAX.toLocaleString('en')} characters.`);
+  if (!text || text.length > TEXT_MAX)
+    throw badRequest('invalid-canned-text', `The text is 1 to ${TEXT_MAX.toLocaleString('en')} characters.`);
   return { shortcut, text };
 }
 
@@ -31,7 +32,10 @@ export function listCanned(db: Queryable): Promise<CannedResponse[]> {
 /** Shortcuts starting with q first, then texts containing it; at most SEARCH_LIMIT. */
 export function searchCanned(db: Queryable, q: string): Promise<CannedResponse[]> {
   const term = q.trim().replace(/^\//, '');
-  if (!term) return db.all<CannedResponse>('SELECT id, shortcut, text FROM canned_responses ORDER BY shortcut COLLATE NOCASE LIMIT ?', [SEARCH_LIMIT]);
+  if (!term)
+    return db.all<CannedResponse>('SELECT id, shortcut, text FROM canned_responses ORDER BY shortcut COLLATE NOCASE LIMIT ?', [
+      SEARCH_LIMIT,
+    ]);
   const like = term.replace(/[\\%_]/g, (ch) => `\\${ch}`);
   return db.all<CannedResponse>(
     `SELECT id, shortcut, text FROM canned_responses
@@ -51,7 +55,12 @@ export async function createCanned(db: Queryable, input: { shortcut?: unknown; t
   const { shortcut, text } = validateCanned(input);
   const now = Date.now();
   try {
-    const { lastID } = await db.run('INSERT INTO canned_responses (shortcut, text, created_at, updated_at) VALUES (?, ?, ?, ?)', [shortcut, text, now, now]);
+    const { lastID } = await db.run('INSERT INTO canned_responses (shortcut, text, created_at, updated_at) VALUES (?, ?, ?, ?)', [
+      shortcut,
+      text,
+      now,
+      now,
+    ]);
     return lastID;
   } catch (err) {
     if (duplicate(err)) throw taken(shortcut);
@@ -63,7 +72,12 @@ export async function updateCanned(db: Queryable, id: number, input: { shortcut?
   const { shortcut, text } = validateCanned(input);
   let changes: number;
   try {
-    ({ changes } = await db.run('UPDATE canned_responses SET shortcut = ?, text = ?, updated_at = ? WHERE id = ?', [shortcut, text, Date.now(), id]));
+    ({ changes } = await db.run('UPDATE canned_responses SET shortcut = ?, text = ?, updated_at = ? WHERE id = ?', [
+      shortcut,
+      text,
+      Date.now(),
+      id,
+    ]));
   } catch (err) {
     if (duplicate(err)) throw taken(shortcut);
     throw err;

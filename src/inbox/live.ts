@@ -113,7 +113,12 @@ export class LiveHub {
     html += row && matchesFilter(row, client.filter, client.userId) ? await this.rowHtml(client, row) : `<li id="conv-row-${e.conversationId}" hx-swap-oob="delete"></li>`;
     if (row && client.conversationId === e.conversationId) {
       // With the people it can be assigned to, as the page renders it.
-      html += await this.render!('inbox/_thread-head', { conversation: row, users: await shared.users(), csrfToken: client.csrfToken, oob: true });
+      html += await this.render!('inbox/_thread-head', {
+        conversation: row,
+        users: await shared.users(),
+        csrfToken: client.csrfToken,
+        oob: true,
+      });
     }
     this.write(client, html, id);
   }
@@ -182,7 +187,14 @@ export class LiveHub {
   private async resync(client: Client, seq: number): Promise<void> {
     const { rows, nextCursor } = await listInbox(this.db, client.filter, client.userId);
     const qs = filterQuery(client.filter);
-    let html = await this.render!('inbox/_list', { rows, nextCursor, filter: client.filter, qs, currentId: client.conversationId, oob: true });
+    let html = await this.render!('inbox/_list', {
+      rows,
+      nextCursor,
+      filter: client.filter,
+      qs,
+      currentId: client.conversationId,
+      oob: true,
+    });
     html += await this.unreadHtml(await unreadTotal(this.db));
     if (client.conversationId) {
       const messages = await listMessages(this.db, client.conversationId, { includeNotes: true });

@@ -27,6 +27,7 @@ export interface ContactHit {
 
 const MAX_TERMS = 8;
 const MAX_TERM_CHARS = 64;
+const MIN_PREFIX_CHARS = 3;
 // Marks FTS5 puts around each matched phrase; control characters, so no tokenizer keeps them.
 const OPEN = '\u0001';
 const CLOSE = '\u0002';
@@ -34,9 +35,9 @@ const CLOSE = '\u0002';
 /**
  * Turns what a person typed into an FTS5 query that is always valid: each whitespace-separated word
  * becomes a quoted phrase (so `OR`, `NEAR(`, `-`, `*` and `"` are just text), all of them must match,
- * and the last one, when it has two characters or more, matches as a prefix (search-as-you-type; a
- * lone letter as a prefix would match nearly everything). Returns undefined when nothing searchable
- * is left (empty input, or punctuation only).
+ * and the last one, when it has three characters or more, matches as a prefix (search-as-you-type;
+ * "a" or "he" as a prefix would match nearly everything; the messages index keeps prefixes of 3 to
+ * 8 characters). Returns undefined when nothing searchable is left (empty input, punctuation only).
  */
 export function ftsQuery(input: string): string | undefined {
   const words = input
@@ -49,7 +50,7 @@ export function ftsQuery(input: string): string | undefined {
     .map((w) => Array.from(w).slice(0, MAX_TERM_CHARS).join(''));
   if (words.length === 0) return undefined;
   const last = words.length - 1;
-  return words.map((w, i) => `"${w.replace(/"/g, '""')}"${i === last && Array.from(w).length > 1 ? '*' : ''}`).join(' ');
+  return words.map((w, i) => `"${w.replace(/"/g, '""')}"${i === last && Array.from(w).length >= MIN_PREFIX_CHARS ? '*' : ''}`).join(' ');
 }
 
 export function escapeHtml(text: string): string {

@@ -131,6 +131,8 @@ export class Ingest {
     if (known) return known;
     const thread = await ensureThread(this.db, pageId, psid, at);
     this.threads.set(`${pageId}:${psid}`, thread);
+    // A new person: look up their display name, after the answer to Meta.
+    await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
     return thread;
   }
 
@@ -225,7 +227,6 @@ export class Ingest {
   private async message(pageId: string, psid: string, m: IncomingMessage, at: number): Promise<void> {
     if (!m.mid) return this.skip('message without mid');
     const thread = await this.ensure(pageId, psid, at);
-    if (thread.created) await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
     const attachments = usableAttachments(m);
     const messageId = await this.insertMessage({
       conversationId: thread.conversationId,
@@ -301,7 +302,6 @@ export class Ingest {
     }
     // Sent from Meta's Page inbox or the phone app: keep it, marked as sent outside ChatX.
     const thread = await this.ensure(pageId, psid, at);
-    if (thread.created) await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
     const attachments = usableAttachments(m);
     const messageId = await this.insertMessage({
       conversationId: thread.conversationId,
@@ -320,7 +320,6 @@ export class Ingest {
 
   private async postback(pageId: string, psid: string, p: NonNullable<MessagingEvent['postback']>, at: number): Promise<void> {
     const thread = await this.ensure(pageId, psid, at);
-    if (thread.created) await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
     // Older postbacks have no mid; the natural key is who tapped what, when.
     const mid = p.mid ?? `postback:${psid}:${at}:${p.payload ?? ''}`;
     const messageId = await this.insertMessage({
@@ -394,7 +393,6 @@ export class Ingest {
   private async referral(pageId: string, psid: string, ref: Referral, at: number): Promise<void> {
     if (!(await this.firstTime(`referral:${pageId}:${psid}:${at}`))) return;
     const thread = await this.ensure(pageId, psid, at);
-    if (thread.created) await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
     await this.saveReferral(thread.contactId, ref);
     await touchWindow(this.db, thread.conversationId, at);
     this.result.conversations.add(thread.conversationId);

@@ -8,6 +8,7 @@ import type { Db, Queryable } from '../core/db';
 import { AppError, badRequest, notFound } from '../core/errors';
 import { log } from '../core/log';
 import { backoffMs } from '../core/queue';
+import { Rerunner } from '../core/rerun';
 import { preview, touchConversation } from '../inbox/threads';
 import { setSetting } from '../settings/store';
 import { channelState, graphClient, markTokenInvalid } from './channel';
@@ -109,9 +110,7 @@ interface DueItem {
 }
 
 export class OutboxSender {
-  private running: Promise<void> | undefined;
-  private again = false;
-  private stopped = false;
+  private readonly runner = new Rerunner('outbox', () => this.pass());
 
   constructor(
     private readonly db: Db,
@@ -121,25 +120,11 @@ export class OutboxSender {
 
   /** Sends whatever is due now; concurrent kicks coalesce into one more pass. */
   kick(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      do {
-        this.again = false;
-        await this.pass();
-      } while (this.again && !this.stopped);
-    })()
-      .catch((err: Error) => log.error('outbox pass failed', { error: err.stack ?? err.message }))
-      .finally(() => (this.running = undefined));
-    return this.running;
+    return this.runner.kick();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.running;
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
   private changed(conversationId: number, messageId: number): void {
@@ -160,7 +145,7 @@ export class OutboxSender {
     await this.db.run("UPDATE outbox SET state = 'pending', next_attempt_at = ? WHERE state = 'held'", [now]);
     const graph = graphClient(this.config, state)!;
     for (;;) {
-      if (this.stopped) return;
+      if (this.runner.isStopped) return;
       // The oldest unsent item of each conversation, so replies go out in the order they were written.
       const due = await this.db.all<DueItem>(
         `SELECT o.id, o.message_id, o.conversation_id, o.attempts, o.parts_sent, o.parts_total FROM outbox o

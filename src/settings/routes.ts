@@ -73,12 +73,20 @@ export function settingsRouter(deps: Deps): Router {
   const router = Router();
   router.use('/settings', requireUser, requireOwner);
 
-  const render = (res: Response, profile: BusinessProfile, problems: Record<string, string> = {}, saved = false, extra: SettingsExtras = {}) =>
-    renderSettings(deps, res, profile, problems, saved, extra);
+  const render = (
+    res: Response,
+    profile: BusinessProfile,
+    problems: Record<string, string> = {},
+    saved = false,
+    extra: SettingsExtras = {},
+  ) => renderSettings(deps, res, profile, problems, saved, extra);
 
   router.get('/settings', async (req: Request, res: Response) => {
     const canned = req.query.canned === 'saved' || req.query.canned === 'deleted' ? { saved: req.query.canned } : undefined;
-    await render(res, await getBusinessProfile(db), {}, req.query.saved === '1', { messengerSaved: req.query.messenger === 'saved', canned });
+    await render(res, await getBusinessProfile(db), {}, req.query.saved === '1', {
+      messengerSaved: req.query.messenger === 'saved',
+      canned,
+    });
   });
 
   // Page token, app secret and Page id as saved in the encrypted database (the environment wins),

@@ -157,6 +157,7 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
   }
 
   async function watch(context: BrowserContext): Promise<void> {
+    context.setDefaultTimeout(10_000); // a failure shows in seconds, not after Playwright's 30 s
     await context.addInitScript(() => {
       const w = window as unknown as { __sseOpens: number };
       w.__sseOpens = 0;
@@ -246,12 +247,6 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     ({ context, page } = await chrome.newPage({ width: 1280, height: 800 }));
     await watch(context);
     await signIn(page, OWNER.email);
-  });
-
-  afterEach(async function () {
-    if (!page) return;
-    const styled = await page.evaluate(() => Array.from(document.querySelectorAll('[style]')).map((e) => e.outerHTML.slice(0, 200))).catch(() => []);
-    console.log('DBG', this.currentTest?.title, page.url(), JSON.stringify(styled), JSON.stringify(chrome?.problems.map(p => p.url + ' ' + p.text.slice(0, 60))));
   });
 
   after(async () => {
@@ -435,6 +430,7 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     const note = page.locator('.kind-note', { hasText: 'tablecloth is reserved' });
     await note.getByText('Private note · not sent').waitFor();
     assert.equal(await note.locator('.msg-status').count(), 0, 'a note has no delivery status');
+    await screenshot(page, 'window-closed.png');
     assert.equal(fake.sends().filter((c) => c.params.recipient?.id === CUSTOMERS.hanna.psid).length, 0, 'nothing went to Meta');
   });
 
@@ -477,12 +473,7 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
   });
 
   it('should move with j/k, open the shortcuts with ?, focus search with /, the composer with r, and resolve with e', async () => {
-    page.on('request', (r) => console.log('REQ', r.method(), r.url()));
-    page.on('console', (m) => console.log('CONSOLE', m.type(), m.text()));
     await open(page, '/');
-    console.log('OPENS after open', await opens(page));
-    await page.waitForTimeout(1000);
-    console.log('OPENS after 1s', await opens(page));
     const order = await rows().evaluateAll((els) => els.map((el) => el.id.replace('conv-row-', '')));
     await navigate(page, () => page.keyboard.press('j'));
     await waitForPath(page, new RegExp(`^/conversations/${order[0]}(\\?|$)`));
@@ -521,6 +512,7 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     await open(page, `/conversations/${ids.sophie}`);
     await page.locator('summary', { hasText: 'More' }).click();
     await page.getByLabel('Snooze until').selectOption({ label: 'In 1 hour' });
+    await screenshot(page, 'conversation-menu.png');
     await navigate(page, () => page.getByRole('button', { name: 'Snooze', exact: true }).click());
     await waitForPath(page, /^\/(\?|$)/);
     assert.equal(await row('sophie').count(), 0, 'a snoozed conversation left Open');
@@ -546,11 +538,15 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     const hitMessage = page.locator(`#${target}`);
     await hitMessage.waitFor();
     assert.match(await hitMessage.innerText(), /chipped rim/);
-    await until('the hit scrolled into view', () => hitMessage.isVisible().then((v) => v && hitMessage.evaluate((el) => {
-      const box = el.getBoundingClientRect();
-      const list = document.getElementById('messages')!.getBoundingClientRect();
-      return box.bottom > list.top && box.top < list.bottom && box.top >= 0 && box.bottom <= window.innerHeight;
-    })), 2000);
+    // In view: inside the scrolled message list, within the window and not under the sticky top bar.
+    const inView = () =>
+      hitMessage.evaluate((el) => {
+        const box = el.getBoundingClientRect();
+        const list = document.getElementById('messages')!.getBoundingClientRect();
+        const bar = document.querySelector('.topbar')!.getBoundingClientRect();
+        return box.top >= Math.max(list.top, bar.bottom) && box.bottom <= Math.min(list.bottom, window.innerHeight);
+      });
+    await until('the hit scrolled into view', inView, 2000);
   });
 
   it('should fit a phone screen, list and conversation', async () => {
@@ -563,6 +559,15 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     assert.ok((await overflow()) <= 0, `the inbox scrolls sideways by ${await overflow()}px at 390px wide`);
     await open(phone.page, `/conversations/${ids.jonas}`);
     await phone.page.locator('#messages img').first().waitFor();
+    // The list gives way to the conversation, and the page starts at the newest message and the composer.
+    assert.equal(await phone.page.locator('.inbox-list').isVisible(), false);
+    const composerInView = () =>
+      phone.page.evaluate(() => {
+        const box = document.getElementById('composer-text')!.getBoundingClientRect();
+        return box.top >= 0 && box.bottom <= window.innerHeight;
+      });
+    await until('the composer in view on the phone', composerInView, 2000);
+    await phone.page.evaluate(() => window.scrollTo(0, 0)); // so the full-page shot has its top bar on top
     await screenshot(phone.page, 'conversation-phone.png');
     assert.ok((await overflow()) <= 0, `the conversation scrolls sideways by ${await overflow()}px at 390px wide`);
     await phone.context.close();

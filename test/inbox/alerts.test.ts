@@ -10,7 +10,8 @@ describe('New message alerts (per-user, on the account page)', () => {
   });
   afterEach(() => ctx.close());
 
-  const prefs = async (userId: number) => JSON.parse((await ctx.deps.db.get<{ prefs: string }>('SELECT prefs FROM users WHERE id = ?', [userId]))!.prefs);
+  const prefs = async (userId: number) =>
+    JSON.parse((await ctx.deps.db.get<{ prefs: string }>('SELECT prefs FROM users WHERE id = ?', [userId]))!.prefs);
   const live = (html: string) => /data-live data-sound="(on|off)" data-notify="(on|off)"/.exec(html)!.slice(1);
 
   it('should start off, with both toggles and the permission button on the account page', async () => {
@@ -22,7 +23,10 @@ describe('New message alerts (per-user, on the account page)', () => {
     assert.match(account.text, /<input type="checkbox" name="sound" value="on" >/);
     assert.match(account.text, /<input type="checkbox" name="notify" value="on" >/);
     // Wired by app.js (the CSP allows no inline script): browsers ask only from a click.
-    assert.match(account.text, /<button type="button" class="button small" data-notify-permission hidden>Allow browser notifications<\/button>/);
+    assert.match(
+      account.text,
+      /<button type="button" class="button small" data-notify-permission hidden>Allow browser notifications<\/button>/,
+    );
     assert.doesNotMatch(account.text, /<script>|onclick=/);
     assert.deepEqual(live((await agent.get('/')).text), ['off', 'off']);
   });

@@ -11,7 +11,10 @@ describe('Canned responses', () => {
   });
   afterEach(() => ctx.close());
 
-  const rows = () => ctx.deps.db.all<{ id: number; shortcut: string; text: string }>('SELECT id, shortcut, text FROM canned_responses ORDER BY id');
+  const rows = () =>
+    ctx.deps.db.all<{ id: number; shortcut: string; text: string }>(
+      'SELECT id, shortcut, text FROM canned_responses ORDER BY id',
+    );
 
   describe('GET /canned?q= (the composer\'s "/" menu)', () => {
     beforeEach(async () => {
@@ -83,8 +86,14 @@ describe('Canned responses', () => {
 
   describe('validation', () => {
     it('should accept 1–30 letters, digits, - and _, and 1–2000 characters of text', () => {
-      assert.deepEqual(validateCanned({ shortcut: ' /Opening-hours_2 ', text: ' Hi \n there ' }), { shortcut: 'Opening-hours_2', text: 'Hi \n there' });
-      assert.deepEqual(validateCanned({ shortcut: 'x'.repeat(30), text: 'y'.repeat(2000) }), { shortcut: 'x'.repeat(30), text: 'y'.repeat(2000) });
+      assert.deepEqual(validateCanned({ shortcut: ' /Opening-hours_2 ', text: ' Hi \n there ' }), {
+        shortcut: 'Opening-hours_2',
+        text: 'Hi \n there',
+      });
+      assert.deepEqual(validateCanned({ shortcut: 'x'.repeat(30), text: 'y'.repeat(2000) }), {
+        shortcut: 'x'.repeat(30),
+        text: 'y'.repeat(2000),
+      });
       for (const shortcut of ['', 'x'.repeat(31), 'two words', 'café', 'a/b', 'semi;colon', undefined]) {
         assert.throws(() => validateCanned({ shortcut, text: 'ok' }), { code: 'invalid-shortcut' }, String(shortcut));
       }
@@ -100,7 +109,11 @@ describe('Canned responses', () => {
     beforeEach(async () => {
       ({ agent, csrf } = await signIn(ctx.app, OWNER));
     });
-    const post = (path: string, body: Record<string, string> = {}) => agent.post(path).type('form').send({ _csrf: csrf, ...body });
+    const post = (path: string, body: Record<string, string> = {}) =>
+      agent
+        .post(path)
+        .type('form')
+        .send({ _csrf: csrf, ...body });
 
     it('should show an empty section with an add form', async () => {
       const res = await agent.get('/settings');
@@ -130,7 +143,10 @@ describe('Canned responses', () => {
     it('should re-render the section with the reason and the input kept when invalid', async () => {
       const res = await post('/settings/canned', { shortcut: 'opening hours', text: 'Open 9–17.' });
       assert.equal(res.status, 400);
-      assert.match(res.text, /<p class="alert alert-error" role="alert" id="canned-error">A shortcut is 1 to 30 letters, digits, - or _ \(no spaces\)\.<\/p>/);
+      assert.match(
+        res.text,
+        /<p class="alert alert-error" role="alert" id="canned-error">A shortcut is 1 to 30 letters, digits, - or _ \(no spaces\)\.<\/p>/,
+      );
       assert.match(res.text, /<input name="shortcut" value="opening hours"/);
       assert.match(res.text, />Open 9–17\.<\/textarea>/);
       const long = await post('/settings/canned', { shortcut: 'long', text: 'x'.repeat(2001) });
@@ -158,7 +174,12 @@ describe('Canned responses', () => {
       const dup = await post(`/settings/canned/${ship.id}`, { shortcut: 'Opening', text: 'still shipping' });
       assert.equal(dup.status, 409);
       // The edit form of that row stays open with what was typed.
-      assert.match(dup.text, new RegExp(`<li id="canned-${ship.id}">[\\s\\S]*?<details open>[\\s\\S]*?value="Opening"[\\s\\S]*?>still shipping</textarea>`));
+      assert.match(
+        dup.text,
+        new RegExp(
+          `<li id="canned-${ship.id}">[\\s\\S]*?<details open>[\\s\\S]*?value="Opening"[\\s\\S]*?>still shipping</textarea>`,
+        ),
+      );
       assert.deepEqual((await rows())[1], ship);
 
       const invalid = await post(`/settings/canned/${ship.id}`, { shortcut: 'ship', text: '' });

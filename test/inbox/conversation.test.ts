@@ -36,10 +36,18 @@ describe('A conversation', () => {
       assert.match(res.text, /id="message-\d+"[^>]*data-direction="in"/);
       assert.match(res.text, /Do you deliver on Sundays\?/);
       assert.match(res.text, /class="day-divider"/);
-      assert.match(res.text, new RegExp(`<form method="post" action="/conversations/${conversationId}/messages\\?status=open&amp;who=all"`));
+      assert.match(
+        res.text,
+        new RegExp(`<form method="post" action="/conversations/${conversationId}/messages\\?status=open&amp;who=all"`),
+      );
       assert.match(res.text, /<textarea id="composer-text" name="text"/);
       assert.match(res.text, /Reply window open for <strong>23 h 5\d min<\/strong>/);
-      assert.match(res.text, new RegExp(`sse-connect="/events\\?status=open&amp;who=all&amp;since=[0-9a-f]{8}%3A\\d+&amp;conversation=${conversationId}"`));
+      assert.match(
+        res.text,
+        new RegExp(
+          `sse-connect="/events\\?status=open&amp;who=all&amp;since=[0-9a-f]{8}%3A\\d+&amp;conversation=${conversationId}"`,
+        ),
+      );
     });
 
     it('should answer an htmx (boosted) request with the same page', async () => {
@@ -88,7 +96,13 @@ describe('A conversation', () => {
       assert.equal(unknown.status, 404);
       assert.match(unknown.text, /That conversation does not exist/);
       assert.equal((await agent.get('/conversations/abc')).status, 404);
-      assert.equal(await count(ctx, "SELECT 1 FROM jobs WHERE kind = 'messenger.sender_action' AND json_extract(payload, '$.conversationId') = 99999"), 0);
+      assert.equal(
+        await count(
+          ctx,
+          "SELECT 1 FROM jobs WHERE kind = 'messenger.sender_action' AND json_extract(payload, '$.conversationId') = 99999",
+        ),
+        0,
+      );
     });
 
     it('should redirect a signed-out visitor to sign in', async () => {
@@ -140,13 +154,22 @@ describe('A conversation', () => {
     });
 
     it('should accept the same form urlencoded (no file), and a reply with a file attached', async () => {
-      const plain = await agent.post(`/conversations/${conversationId}/messages`).type('form').send({ _csrf: csrf, text: 'plain form' });
+      const plain = await agent
+        .post(`/conversations/${conversationId}/messages`)
+        .type('form')
+        .send({ _csrf: csrf, text: 'plain form' });
       assert.equal(plain.status, 303);
       assert.equal((await lastMessage(ctx, conversationId))!.text, 'plain form');
-      const withFile = await post({ _csrf: csrf, text: '' }).attach('files', Buffer.from('%PDF-1.4 menu'), { filename: 'menu.pdf', contentType: 'application/pdf' });
+      const withFile = await post({ _csrf: csrf, text: '' }).attach('files', Buffer.from('%PDF-1.4 menu'), {
+        filename: 'menu.pdf',
+        contentType: 'application/pdf',
+      });
       assert.equal(withFile.status, 303);
       const m = (await lastMessage(ctx, conversationId))!;
-      const files = await ctx.deps.db.all<{ type: string; name: string; size: number }>('SELECT type, name, size FROM attachments WHERE message_id = ?', [m.id]);
+      const files = await ctx.deps.db.all<{ type: string; name: string; size: number }>(
+        'SELECT type, name, size FROM attachments WHERE message_id = ?',
+        [m.id],
+      );
       assert.deepEqual(files, [{ type: 'file', name: 'menu.pdf', size: 13 }]);
     });
 
@@ -190,7 +213,10 @@ describe('A conversation', () => {
       await ctx.deps.db.run('UPDATE conversations SET last_inbound_at = ? WHERE id = ?', [Date.now() - 8 * DAY, conversationId]);
       const res = await post({ _csrf: csrf, mode: 'reply', text: 'Sorry for the late answer' });
       assert.equal(res.status, 422);
-      assert.match(res.text, /More than 7 days have passed since the customer wrote; Messenger allows no reply until they write again\./);
+      assert.match(
+        res.text,
+        /More than 7 days have passed since the customer wrote; Messenger allows no reply until they write again\./,
+      );
       assert.match(res.text, /<textarea id="composer-text" name="text"[^>]*>Sorry for the late answer<\/textarea>/);
       assert.match(res.text, /You can't reply on Messenger right now\./);
       // What is still possible: a private note (Reply is disabled, so it must not be the checked one).
@@ -201,7 +227,10 @@ describe('A conversation', () => {
     });
 
     it('should explain the Human Agent tag between 24 hours and 7 days', async () => {
-      await ctx.deps.db.run('UPDATE conversations SET last_inbound_at = ? WHERE id = ?', [Date.now() - 30 * HOUR, conversationId]);
+      await ctx.deps.db.run('UPDATE conversations SET last_inbound_at = ? WHERE id = ?', [
+        Date.now() - 30 * HOUR,
+        conversationId,
+      ]);
       const res = await post({ _csrf: csrf, text: 'Still there?' });
       assert.equal(res.status, 422);
       assert.match(res.text, /Enable the Human Agent tag in Settings to answer until day 7\./);
@@ -220,7 +249,10 @@ describe('A conversation', () => {
     });
 
     it('should accept the token in X-CSRF-Token (htmx)', async () => {
-      const res = await agent.post(`/conversations/${conversationId}/messages`).set('X-CSRF-Token', csrf).field('text', 'via htmx');
+      const res = await agent
+        .post(`/conversations/${conversationId}/messages`)
+        .set('X-CSRF-Token', csrf)
+        .field('text', 'via htmx');
       assert.equal(res.status, 303);
       assert.equal((await lastMessage(ctx, conversationId))!.text, 'via htmx');
     });
@@ -237,7 +269,10 @@ describe('A conversation', () => {
       await agent.post(`/conversations/${conversationId}/messages`).type('form').send({ _csrf: csrf, text: 'Will this go?' });
       await ctx.deps.outbox.kick();
       const { id } = (await lastMessage(ctx, conversationId))!;
-      await ctx.deps.db.run("UPDATE messages SET status = 'failed', error_code = 'graph-error', error_message = 'Meta was down' WHERE id = ?", [id]);
+      await ctx.deps.db.run(
+        "UPDATE messages SET status = 'failed', error_code = 'graph-error', error_message = 'Meta was down' WHERE id = ?",
+        [id],
+      );
       await ctx.deps.db.run("UPDATE outbox SET state = 'failed', attempts = 10 WHERE message_id = ?", [id]);
       const page = await agent.get(`/conversations/${conversationId}`);
       assert.match(page.text, /Meta was down/);
@@ -247,9 +282,15 @@ describe('A conversation', () => {
       assert.equal(res.status, 303);
       assert.equal(res.headers.location, `/conversations/${conversationId}?status=open&who=all`);
       await ctx.deps.outbox.kick();
-      const m = (await ctx.deps.db.get<{ status: string; error_message: string | null }>('SELECT status, error_message FROM messages WHERE id = ?', [id]))!;
+      const m = (await ctx.deps.db.get<{ status: string; error_message: string | null }>(
+        'SELECT status, error_message FROM messages WHERE id = ?',
+        [id],
+      ))!;
       assert.deepEqual(m, { status: 'sandbox', error_message: null });
-      assert.equal((await ctx.deps.db.get<{ state: string }>('SELECT state FROM outbox WHERE message_id = ?', [id]))!.state, 'done');
+      assert.equal(
+        (await ctx.deps.db.get<{ state: string }>('SELECT state FROM outbox WHERE message_id = ?', [id]))!.state,
+        'done',
+      );
     });
 
     it('should answer 409 for a message that did not fail and 404 for an unknown one', async () => {
@@ -259,7 +300,10 @@ describe('A conversation', () => {
       const res = await agent.post(`/conversations/${conversationId}/messages/${id}/retry`).type('form').send({ _csrf: csrf });
       assert.equal(res.status, 409);
       assert.match(res.text, /Only a failed message can be retried/);
-      assert.equal((await agent.post(`/conversations/${conversationId}/messages/99999/retry`).type('form').send({ _csrf: csrf })).status, 404);
+      assert.equal(
+        (await agent.post(`/conversations/${conversationId}/messages/99999/retry`).type('form').send({ _csrf: csrf })).status,
+        404,
+      );
     });
   });
 });

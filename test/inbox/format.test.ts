@@ -65,7 +65,11 @@ describe('windowState (the 24-hour window in the list)', () => {
   });
 
   it('should show the time left while the window is open (up to 24 hours)', () => {
-    assert.deepEqual(windowState(now - 30 * MIN, now), { state: 'open', label: '23 h 30 min', title: 'Time left in the 24-hour reply window' });
+    assert.deepEqual(windowState(now - 30 * MIN, now), {
+      state: 'open',
+      label: '23 h 30 min',
+      title: 'Time left in the 24-hour reply window',
+    });
     assert.equal(windowState(now - DAY + 5 * MIN, now).label, '5 min');
     assert.equal(windowState(now - DAY, now).state, 'open');
   });

@@ -51,7 +51,12 @@ describe('GET / (the inbox list)', () => {
     });
 
     it('should say messages appear here when the Page is connected (no Simulator hint)', async () => {
-      const live = await inboxContext({ FB_PAGE_ID: '1029384756', FB_PAGE_ACCESS_TOKEN: 'EAAlive', FB_APP_SECRET: 'live-secret', FB_APP_ID: '4242' });
+      const live = await inboxContext({
+        FB_PAGE_ID: '1029384756',
+        FB_PAGE_ACCESS_TOKEN: 'EAAlive',
+        FB_APP_SECRET: 'live-secret',
+        FB_APP_ID: '4242',
+      });
       try {
         const { agent } = await signIn(live.app, OWNER);
         const res = await agent.get('/');
@@ -87,9 +92,18 @@ describe('GET / (the inbox list)', () => {
         psids.map((psid, i) => ({ psid, text: `message from ${psid}`, at: now - i * 1000 })),
       );
       const db = ctx.deps.db;
-      const rows = await db.all<{ id: number; psid: string }>('SELECT c.id, k.psid FROM conversations c JOIN contacts k ON k.id = c.contact_id');
+      const rows = await db.all<{ id: number; psid: string }>(
+        'SELECT c.id, k.psid FROM conversations c JOIN contacts k ON k.id = c.contact_id',
+      );
       const byPsid = Object.fromEntries(rows.map((r) => [r.psid, r.id]));
-      ids = { a: byPsid[psids[0]], b: byPsid[psids[1]], c: byPsid[psids[2]], d: byPsid[psids[3]], e: byPsid[psids[4]], f: byPsid[psids[5]] };
+      ids = {
+        a: byPsid[psids[0]],
+        b: byPsid[psids[1]],
+        c: byPsid[psids[2]],
+        d: byPsid[psids[3]],
+        e: byPsid[psids[4]],
+        f: byPsid[psids[5]],
+      };
       const wf = ctx.deps.workflow;
       // a: open, unassigned, unread. b: open, staff's, read. c: open, owner's, read, VIP.
       await wf.assign(ids.b, ctx.staffId);
@@ -179,7 +193,9 @@ describe('GET / (the inbox list)', () => {
         ctx,
         Array.from({ length: 65 }, (_, i) => ({ psid: String(8000000000 + i), text: `n${i}`, at: now - i * 1000 })),
       );
-      const all = (await ctx.deps.db.all<{ id: number }>('SELECT id FROM conversations ORDER BY last_message_at DESC, id DESC')).map((r) => r.id);
+      const all = (
+        await ctx.deps.db.all<{ id: number }>('SELECT id FROM conversations ORDER BY last_message_at DESC, id DESC')
+      ).map((r) => r.id);
       assert.equal(all.length, 65);
       const { agent } = await signIn(ctx.app, OWNER);
       const first = await agent.get('/');
@@ -201,7 +217,9 @@ describe('GET / (the inbox list)', () => {
         Array.from({ length: 70 }, (_, i) => ({ psid: String(7000000000 + i), text: `n${i}`, at: now - i * 1000 })),
       );
       // Every seventh conversation is assigned: 60 stay unassigned.
-      const ids = (await ctx.deps.db.all<{ id: number }>('SELECT id FROM conversations ORDER BY last_message_at DESC, id DESC')).map((r) => r.id);
+      const ids = (
+        await ctx.deps.db.all<{ id: number }>('SELECT id FROM conversations ORDER BY last_message_at DESC, id DESC')
+      ).map((r) => r.id);
       for (const [i, id] of ids.entries()) if (i % 7 === 0) await ctx.deps.workflow.assign(id, ctx.staffId);
       const unassigned = ids.filter((_, i) => i % 7 !== 0);
       const { agent } = await signIn(ctx.app, OWNER);

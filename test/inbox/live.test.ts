@@ -46,9 +46,13 @@ describe('GET /events (the live stream)', () => {
 
   const cursor = () => ctx.deps.live.cursor();
   const post = (who: { cookie: string; csrf: string }, path: string, body: Record<string, string> = {}) =>
-    request(ctx.app).post(path).set('Cookie', who.cookie).type('form').send({ _csrf: who.csrf, ...body });
+    request(ctx.app)
+      .post(path)
+      .set('Cookie', who.cookie)
+      .type('form')
+      .send({ _csrf: who.csrf, ...body });
 
-  it('should push a new message to the conversation\'s stream and its row to every list, within a second', async () => {
+  it("should push a new message to the conversation's stream and its row to every list, within a second", async () => {
     const onConversation = await open(owner, `status=open&who=all&conversation=${conversationId}&since=${cursor()}`);
     const onList = await open(staff, `status=open&who=all&since=${cursor()}`);
     await customerWrites(ctx, '4440001111', 'Are you open today?');
@@ -74,7 +78,11 @@ describe('GET /events (the live stream)', () => {
     const { id } = (await lastMessage(ctx, conversationId))!;
     await onConversation.waitForData(`id="message-${id}"`);
     await ctx.deps.outbox.kick();
-    const sent = await onConversation.waitFor((e) => e.data.includes(`id="message-${id}"`) && e.data.includes('data-status="sandbox"'), 3000, 'the sandbox status');
+    const sent = await onConversation.waitFor(
+      (e) => e.data.includes(`id="message-${id}"`) && e.data.includes('data-status="sandbox"'),
+      3000,
+      'the sandbox status',
+    );
     assert.match(sent.data, /sandbox \(not sent to Meta\)/);
 
     await post(staff, `/conversations/${conversationId}/messages`, { text: 'Regular customer', mode: 'note' });
@@ -117,9 +125,14 @@ describe('GET /events (the live stream)', () => {
       await customerWrites(ctx, '4440001111', 'missed during the drop');
       const missed = (await lastMessage(ctx, conversationId))!;
       // The browser reconnects to the same URL (old since) but sends the last id it saw.
-      const again = await open(owner, `status=open&who=all&conversation=${conversationId}&since=${lastId.split(':')[0]}:0`, { 'Last-Event-ID': lastId });
+      const again = await open(owner, `status=open&who=all&conversation=${conversationId}&since=${lastId.split(':')[0]}:0`, {
+        'Last-Event-ID': lastId,
+      });
       await again.waitForData(`id="message-${missed.id}"`);
-      assert.equal(again.events.some((e) => e.data.includes(`id="message-${seen.id}"`)), false);
+      assert.equal(
+        again.events.some((e) => e.data.includes(`id="message-${seen.id}"`)),
+        false,
+      );
     });
 
     it('should send nothing old to a stream that is up to date', async () => {
@@ -158,7 +171,10 @@ describe('GET /events (the live stream)', () => {
       );
       const stream = await open(staff, 'status=open&who=unassigned&since=0badc0de:1');
       const resync = await stream.waitForData('id="conversation-list"');
-      assert.match(resync.data, /<li id="list-more"><a class="button small more" href="\/\?status=open&amp;who=unassigned&(amp;)?cursor=\d+%3A\d+">/);
+      assert.match(
+        resync.data,
+        /<li id="list-more"><a class="button small more" href="\/\?status=open&amp;who=unassigned&(amp;)?cursor=\d+%3A\d+">/,
+      );
       assert.match(resync.data, new RegExp(`href="/conversations/${conversationId}\\?status=open&amp;who=unassigned"`));
     });
   });
@@ -172,17 +188,24 @@ describe('GET /events (the live stream)', () => {
       const gone = await openList.waitForData(`conv-row-${conversationId}`);
       assert.match(gone.data, new RegExp(`<li id="conv-row-${conversationId}" hx-swap-oob="delete"></li>`));
       const added = await resolvedList.waitForData(`conv-row-${conversationId}`);
-      assert.match(added.data, new RegExp(`<li id="conv-row-${conversationId}" class="conversation-row[^"]*"[^>]*hx-swap-oob="true">`));
+      assert.match(
+        added.data,
+        new RegExp(`<li id="conv-row-${conversationId}" class="conversation-row[^"]*"[^>]*hx-swap-oob="true">`),
+      );
     });
 
     it('should follow "mine": assigning to someone else removes the row from my list', async () => {
       await ctx.deps.workflow.assign(conversationId, ctx.ownerId);
       const mine = await open(owner, `status=open&who=mine&since=${cursor()}`);
       await post(staff, `/conversations/${conversationId}/assign`, { assignee_id: 'me' });
-      await mine.waitFor((e) => e.data.includes(`<li id="conv-row-${conversationId}" hx-swap-oob="delete">`), 3000, 'the row deleted');
+      await mine.waitFor(
+        (e) => e.data.includes(`<li id="conv-row-${conversationId}" hx-swap-oob="delete">`),
+        3000,
+        'the row deleted',
+      );
     });
 
-    it('should refresh the open conversation\'s header, keeping the assignee choices', async () => {
+    it("should refresh the open conversation's header, keeping the assignee choices", async () => {
       const stream = await open(owner, `status=open&who=all&conversation=${conversationId}&since=${cursor()}`);
       await post(owner, `/conversations/${conversationId}/assign`, { assignee_id: String(ctx.staffId) });
       const head = await stream.waitForData('id="thread-head"');
@@ -200,11 +223,17 @@ describe('GET /events (the live stream)', () => {
       assert.match(seen.data, /<p id="presence" class="presence small" aria-live="polite" hx-swap-oob="true">/);
       await second.waitForData('Olivia Owner is viewing');
 
-      const typing = await request(ctx.app).post(`/conversations/${conversationId}/typing`).set('Cookie', staff.cookie).set('X-CSRF-Token', staff.csrf);
+      const typing = await request(ctx.app)
+        .post(`/conversations/${conversationId}/typing`)
+        .set('Cookie', staff.cookie)
+        .set('X-CSRF-Token', staff.csrf);
       assert.equal(typing.status, 204);
       await first.waitForData('Sam Staff is replying…');
       // Nobody is told about themselves.
-      assert.equal(second.events.some((e) => e.data.includes('Sam Staff is')), false);
+      assert.equal(
+        second.events.some((e) => e.data.includes('Sam Staff is')),
+        false,
+      );
 
       second.close();
       await first.waitFor((e) => /<p id="presence"[^>]*><\/p>/.test(e.data), 3000, 'an empty presence line');

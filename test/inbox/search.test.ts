@@ -60,8 +60,9 @@ describe('Inbox search', () => {
       await customerSays('6001', 'When is the delivery?');
       assert.deepEqual(await texts('deliv'), ['When is the delivery?']);
       assert.deepEqual(await texts('when deliv'), ['When is the delivery?']);
-      // Only the last word is a prefix.
-      assert.deepEqual(await texts('wh delivery'), []);
+      // Only the last word is a prefix, and only from three characters on.
+      assert.deepEqual(await texts('whe delivery'), []);
+      assert.deepEqual(await texts('de'), []);
     });
 
     it('should ignore case and diacritics both ways', async () => {
@@ -168,6 +169,8 @@ describe('Inbox search', () => {
       assert.equal(ftsQuery('red  Shoe'), '"red" "Shoe"*');
       assert.equal(ftsQuery('say "hi" OR NEAR(x'), '"say" """hi""" "OR" "NEAR(x"*');
       assert.equal(ftsQuery('a'), '"a"');
+      assert.equal(ftsQuery('ab'), '"ab"');
+      assert.equal(ftsQuery('abc'), '"abc"*');
       assert.equal(ftsQuery(' - * " ( '), undefined);
     });
   });

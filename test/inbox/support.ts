@@ -37,7 +37,9 @@ export interface CustomerMessage {
 /** Customers write, all in one signed webhook POST as Meta batches them; expects 200. */
 export async function customersWrite(ctx: TestContext, messages: CustomerMessage[]): Promise<void> {
   const state = await channelState(ctx.deps.db, ctx.config);
-  const events = messages.map((m) => textEvent({ pageId: state.pageId, psid: m.psid, mid: uniqueMid(), text: m.text, timestamp: m.at ?? Date.now() }));
+  const events = messages.map((m) =>
+    textEvent({ pageId: state.pageId, psid: m.psid, mid: uniqueMid(), text: m.text, timestamp: m.at ?? Date.now() }),
+  );
   const bytes = metaJson(pageBody([entry(state.pageId, events)]));
   const res = await request(ctx.app)
     .post('/webhooks/messenger')
@@ -54,7 +56,10 @@ export async function customerWrites(ctx: TestContext, psid: string, text: strin
 }
 
 export async function conversationOf(ctx: TestContext, psid: string): Promise<number> {
-  const row = await ctx.deps.db.get<{ id: number }>('SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.psid = ?', [psid]);
+  const row = await ctx.deps.db.get<{ id: number }>(
+    'SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.psid = ?',
+    [psid],
+  );
   if (!row) throw new Error(`no conversation for ${psid}`);
   return row.id;
 }
@@ -68,11 +73,21 @@ export interface ConversationState {
 }
 
 export async function conversation(ctx: TestContext, id: number): Promise<ConversationState> {
-  return (await ctx.deps.db.get<ConversationState>('SELECT status, assignee_id, unread_count, snoozed_until, last_inbound_at FROM conversations WHERE id = ?', [id]))!;
+  return (await ctx.deps.db.get<ConversationState>(
+    'SELECT status, assignee_id, unread_count, snoozed_until, last_inbound_at FROM conversations WHERE id = ?',
+    [id],
+  ))!;
 }
 
 export function lastMessage(ctx: TestContext, conversationId: number) {
-  return ctx.deps.db.get<{ id: number; direction: string; kind: string; text: string | null; status: string; sent_by_user_id: number | null }>(
+  return ctx.deps.db.get<{
+    id: number;
+    direction: string;
+    kind: string;
+    text: string | null;
+    status: string;
+    sent_by_user_id: number | null;
+  }>(
     'SELECT id, direction, kind, text, status, sent_by_user_id FROM messages WHERE conversation_id = ? ORDER BY id DESC LIMIT 1',
     [conversationId],
   );
@@ -83,9 +98,10 @@ export async function count(ctx: TestContext, sql: string, params: unknown[] = [
 }
 
 export function senderActionJobs(ctx: TestContext, conversationId: number) {
-  return ctx.deps.db.all<{ payload: string }>("SELECT payload FROM jobs WHERE kind = 'messenger.sender_action' AND json_extract(payload, '$.conversationId') = ?", [
-    conversationId,
-  ]);
+  return ctx.deps.db.all<{ payload: string }>(
+    "SELECT payload FROM jobs WHERE kind = 'messenger.sender_action' AND json_extract(payload, '$.conversationId') = ?",
+    [conversationId],
+  );
 }
 
 /** The conversation ids of the list rows on a page, in order. */
@@ -94,10 +110,18 @@ export function rowIds(html: string): number[] {
 }
 
 /** Signs in through the real form and returns the session cookie, for clients other than supertest. */
-export async function sessionCookie(ctx: TestContext, email: string, password = PASSWORD): Promise<{ cookie: string; csrf: string }> {
+export async function sessionCookie(
+  ctx: TestContext,
+  email: string,
+  password = PASSWORD,
+): Promise<{ cookie: string; csrf: string }> {
   const login = await request(ctx.app).get('/login');
   const pre = (login.headers['set-cookie'] as unknown as string[]).map((c) => c.split(';')[0]).join('; ');
-  const res = await request(ctx.app).post('/login').set('Cookie', pre).type('form').send({ _csrf: csrfFrom(login.text), email, password });
+  const res = await request(ctx.app)
+    .post('/login')
+    .set('Cookie', pre)
+    .type('form')
+    .send({ _csrf: csrfFrom(login.text), email, password });
   if (res.status !== 303) throw new Error(`sign-in failed with ${res.status}`);
   const session = (res.headers['set-cookie'] as unknown as string[]).find((c) => c.startsWith('chatx_session='));
   const cookie = session!.split(';')[0];
@@ -176,7 +200,8 @@ export class SseStream {
       const found = this.events.find(match);
       if (found) return found;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out waiting for ${what}; got:\n${this.events.map((e) => e.data.slice(0, 300)).join('\n---\n')}`);
+      if (left <= 0)
+        throw new Error(`timed out waiting for ${what}; got:\n${this.events.map((e) => e.data.slice(0, 300)).join('\n---\n')}`);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, left);
         this.waiters.push(() => {

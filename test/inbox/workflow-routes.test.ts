@@ -16,7 +16,11 @@ describe('Workflow actions on a conversation', () => {
   });
   afterEach(() => ctx.close());
 
-  const form = (path: string, body: Record<string, string> = {}) => agent.post(path).type('form').send({ _csrf: csrf, ...body });
+  const form = (path: string, body: Record<string, string> = {}) =>
+    agent
+      .post(path)
+      .type('form')
+      .send({ _csrf: csrf, ...body });
 
   describe('POST /conversations/:id/status', () => {
     it('should resolve, set pending and reopen, going back to the conversation with the filter', async () => {
@@ -79,7 +83,10 @@ describe('Workflow actions on a conversation', () => {
       assert.equal(res.status, 303);
       await form(`/conversations/${id}/labels`, { name: 'wholesale order' });
       const labels = await ctx.deps.db.all<{ id: number; name: string }>('SELECT id, name FROM labels');
-      assert.deepEqual(labels.map((l) => l.name), ['Wholesale order']);
+      assert.deepEqual(
+        labels.map((l) => l.name),
+        ['Wholesale order'],
+      );
       const labelId = labels[0].id;
       assert.equal(await count(ctx, 'SELECT 1 FROM conversation_labels WHERE conversation_id = ?', [id]), 1);
       const page = await agent.get(`/conversations/${id}`);
@@ -150,7 +157,11 @@ describe('Workflow actions on a conversation', () => {
     });
 
     it('should refuse a time in the past, a custom choice without a time, and nonsense with 400', async () => {
-      for (const body of [{ preset: 'custom', until: '2001-01-01T09:00' }, { preset: 'custom', until: '' }, { preset: '', until: 'soon' }]) {
+      for (const body of [
+        { preset: 'custom', until: '2001-01-01T09:00' },
+        { preset: 'custom', until: '' },
+        { preset: '', until: 'soon' },
+      ]) {
         const res = await form(`/conversations/${id}/snooze`, body);
         assert.equal(res.status, 400, JSON.stringify(body));
       }
@@ -205,7 +216,11 @@ describe('Workflow actions on a conversation', () => {
     for (const email of [STAFF, OWNER]) {
       it(`should let ${email.split('@')[0]} do every inbox action`, async () => {
         const me = await signIn(ctx.app, email);
-        const post = (path: string, body: Record<string, string> = {}) => me.agent.post(path).type('form').send({ _csrf: me.csrf, ...body });
+        const post = (path: string, body: Record<string, string> = {}) =>
+          me.agent
+            .post(path)
+            .type('form')
+            .send({ _csrf: me.csrf, ...body });
         assert.equal((await me.agent.get(`/conversations/${id}`)).status, 200);
         assert.equal((await post(`/conversations/${id}/messages`, { text: 'reply' })).status, 303);
         assert.equal((await post(`/conversations/${id}/messages`, { text: 'note', mode: 'note' })).status, 303);
@@ -258,10 +273,17 @@ describe('Workflow actions on a conversation', () => {
       const visitor = request.agent(ctx.app);
       const token = csrfFrom((await visitor.get('/login')).text);
       for (const [path, body] of posts()) {
-        const res = await visitor.post(path).type('form').send({ _csrf: token, ...body });
+        const res = await visitor
+          .post(path)
+          .type('form')
+          .send({ _csrf: token, ...body });
         assert.equal(res.status, 303, path);
         assert.match(res.headers.location, /^\/login\?next=/, path);
-        const htmx = await visitor.post(path).set('HX-Request', 'true').type('form').send({ _csrf: token, ...body });
+        const htmx = await visitor
+          .post(path)
+          .set('HX-Request', 'true')
+          .type('form')
+          .send({ _csrf: token, ...body });
         assert.equal(htmx.status, 401, path);
         assert.match(htmx.headers['hx-redirect'], /^\/login/, path);
       }
