@@ -23,8 +23,14 @@ export function prng(seed: number): () => number {
   };
 }
 
-const FIRST = 'Anna Ben Carla David Eva Felix Greta Hugo Ines Jonas Klara Lukas Mia Noah Olivia Paul Rosa Samuel Tina Umut Vera Zoe José Zoë Björn Chloé Ahmet Şebnem Lena Marco'.split(' ');
-const LAST = 'Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Koch Richter Klein Wolf Schröder Neumann Schwarz Braun García Dubois Rossi Nowak Yılmaz Kowalski Jensen Novák Costa Silva Ivanova Smith'.split(' ');
+const FIRST =
+  'Anna Ben Carla David Eva Felix Greta Hugo Ines Jonas Klara Lukas Mia Noah Olivia Paul Rosa Samuel Tina Umut Vera Zoe José Zoë Björn Chloé Ahmet Şebnem Lena Marco'.split(
+    ' ',
+  );
+const LAST =
+  'Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Koch Richter Klein Wolf Schröder Neumann Schwarz Braun García Dubois Rossi Nowak Yılmaz Kowalski Jensen Novák Costa Silva Ivanova Smith'.split(
+    ' ',
+  );
 
 // Common words first: a message draws from the head much more often than from the tail (Zipf-like),
 // so the benchmark has both very common words and rare ones.
@@ -66,11 +72,19 @@ async function insertRows(tx: Queryable, table: string, columns: string[], rows:
   for (let i = 0; i < rows.length; i += 500) {
     const chunk = rows.slice(i, i + 500);
     // The same SQL text for every full chunk, so the statement is prepared once.
-    await tx.run(`INSERT INTO ${table} (${columns.join(',')}) VALUES ${Array(chunk.length).fill(one).join(',')}`, chunk.flat() as never);
+    await tx.run(
+      `INSERT INTO ${table} (${columns.join(',')}) VALUES ${Array(chunk.length).fill(one).join(',')}`,
+      chunk.flat() as never,
+    );
   }
 }
 
-export async function seedInbox(deps: Pick<Deps, 'db'>, contacts: number, messages: number, now = Date.now()): Promise<SeedResult> {
+export async function seedInbox(
+  deps: Pick<Deps, 'db'>,
+  contacts: number,
+  messages: number,
+  now = Date.now(),
+): Promise<SeedResult> {
   const { db } = deps;
   const started = Date.now();
   // Seeding only: a 400 MB page cache keeps the randomly-inserted index pages (by conversation)
@@ -104,29 +118,72 @@ export async function seedInbox(deps: Pick<Deps, 'db'>, contacts: number, messag
         tx,
         'contacts',
         ['id', 'page_id', 'psid', 'name', 'profile_state', 'created_at', 'updated_at'],
-        ids.map((id) => [id, PAGE_ID, String(7100000000000000 + id), `${pick(FIRST, rnd())} ${pick(LAST, rnd())}`, 'fetched', from, from]),
+        ids.map((id) => [
+          id,
+          PAGE_ID,
+          String(7100000000000000 + id),
+          `${pick(FIRST, rnd())} ${pick(LAST, rnd())}`,
+          'fetched',
+          from,
+          from,
+        ]),
       );
       await insertRows(
         tx,
         'conversations',
-        ['id', 'page_id', 'contact_id', 'status', 'last_message_at', 'last_inbound_at', 'last_message_preview', 'unread_count', 'created_at', 'updated_at'],
+        [
+          'id',
+          'page_id',
+          'contact_id',
+          'status',
+          'last_message_at',
+          'last_inbound_at',
+          'last_message_preview',
+          'unread_count',
+          'created_at',
+          'updated_at',
+        ],
         ids.map((id) => {
           const m = last[id];
           const status = statuses[Math.floor(rnd() * statuses.length)];
-          return [id, PAGE_ID, id, status, m >= 0 ? at[m] : null, lastIn[id] || null, m >= 0 ? messageText(m) : null, status === 'open' ? Math.floor(rnd() * 3) : 0, from, now];
+          return [
+            id,
+            PAGE_ID,
+            id,
+            status,
+            m >= 0 ? at[m] : null,
+            lastIn[id] || null,
+            m >= 0 ? messageText(m) : null,
+            status === 'open' ? Math.floor(rnd() * 3) : 0,
+            from,
+            now,
+          ];
         }),
       );
     });
   }
 
-  const columns = ['conversation_id', 'mid', 'direction', 'kind', 'text', 'status', 'sent_by', 'created_at', 'received_at', 'sent_at'];
+  const columns = [
+    'conversation_id',
+    'mid',
+    'direction',
+    'kind',
+    'text',
+    'status',
+    'sent_by',
+    'created_at',
+    'received_at',
+    'sent_at',
+  ];
   for (let start = 0; start < messages; start += BATCH) {
     const rows: unknown[][] = [];
     for (let i = start; i < Math.min(messages, start + BATCH); i++) {
       const t = at[i];
       if (note[i]) rows.push([conversationOf[i], null, 'out', 'note', `Note: ${messageText(i)}`, 'sent', 'user', t, t, null]);
-      else if (inbound[i]) rows.push([conversationOf[i], `m_seed_${i}`, 'in', 'message', messageText(i), 'received', 'contact', t, t, null]);
-      else rows.push([conversationOf[i], `m_seed_${i}`, 'out', 'message', messageText(i), 'read', i % 7 ? 'user' : 'ai', t, t, t]);
+      else if (inbound[i])
+        rows.push([conversationOf[i], `m_seed_${i}`, 'in', 'message', messageText(i), 'received', 'contact', t, t, null]);
+      else
+        rows.push([conversationOf[i], `m_seed_${i}`, 'out', 'message', messageText(i), 'read', i % 7 ? 'user' : 'ai', t, t, t]);
     }
     await db.transaction((tx) => insertRows(tx, 'messages', columns, rows));
   }

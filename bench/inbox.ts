@@ -48,7 +48,11 @@ interface Reply {
   cookies: string[];
 }
 
-function request(agent: http.Agent, url: string, options: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Reply> {
+function request(
+  agent: http.Agent,
+  url: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const body = options.body ?? '';
     const headers = { ...options.headers, ...(body ? { 'content-length': String(Buffer.byteLength(body)) } : {}) };
@@ -73,7 +77,14 @@ function cpuMs(pid: number): number {
 }
 
 /** Sequential GETs; latency is from sending the request to the last byte of the body. */
-async function measure(agent: http.Agent, base: string, pid: number, paths: string[], headers: Record<string, string>, warmup = 10): Promise<Timing> {
+async function measure(
+  agent: http.Agent,
+  base: string,
+  pid: number,
+  paths: string[],
+  headers: Record<string, string>,
+  warmup = 10,
+): Promise<Timing> {
   for (const p of paths.slice(0, warmup)) await request(agent, base + p, { headers });
   const cpuBefore = cpuMs(pid);
   const latencies: number[] = [];
@@ -86,7 +97,14 @@ async function measure(agent: http.Agent, base: string, pid: number, paths: stri
   }
   const cpu = (cpuMs(pid) - cpuBefore) / paths.length;
   latencies.sort((a, b) => a - b);
-  return { requests: paths.length, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies[latencies.length - 1] ?? 0, errors, cpuMs: cpu };
+  return {
+    requests: paths.length,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    max: latencies[latencies.length - 1] ?? 0,
+    errors,
+    cpuMs: cpu,
+  };
 }
 
 async function waitForHealth(base: string, agent: http.Agent): Promise<void> {
@@ -126,10 +144,16 @@ async function signIn(agent: http.Agent, base: string): Promise<string> {
 
 /** Search words: half from the 20 most frequent (each in 5–60% of messages), half from the rest. */
 function searchWords(count: number, rnd: () => number): string[] {
-  return Array.from({ length: count }, (_, i) => (i % 2 ? WORDS[Math.floor(rnd() * 20)] : WORDS[20 + Math.floor(rnd() * (WORDS.length - 20))]));
+  return Array.from({ length: count }, (_, i) =>
+    i % 2 ? WORDS[Math.floor(rnd() * 20)] : WORDS[20 + Math.floor(rnd() * (WORDS.length - 20))],
+  );
 }
 
-export async function benchInbox(messages = Number(process.env.BENCH_MESSAGES ?? 1_000_000), contacts = 20_000, requests = 200): Promise<InboxBench> {
+export async function benchInbox(
+  messages = Number(process.env.BENCH_MESSAGES ?? 1_000_000),
+  contacts = 20_000,
+  requests = 200,
+): Promise<InboxBench> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatx-inbox-'));
   const config = loadConfig({ DATA_DIR: dataDir, DATABASE_KEY: KEY, LOG_LEVEL: 'warn' });
   setLogLevel('warn');
@@ -163,7 +187,14 @@ export async function measureInbox(
   const port = 34000 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, DATABASE_KEY: KEY, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH,
+      DATA_DIR: dataDir,
+      DATABASE_KEY: KEY,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -178,8 +209,20 @@ export async function measureInbox(
     const loadAverage = os.loadavg()[0];
     const pages = {
       list: await measure(agent, base, pid, Array(requests).fill('/'), browser),
-      conversation: await measure(agent, base, pid, conversationIds.map((id) => `/conversations/${id}`), browser),
-      search: await measure(agent, base, pid, words.map((w) => `/search?q=${encodeURIComponent(w)}`), browser),
+      conversation: await measure(
+        agent,
+        base,
+        pid,
+        conversationIds.map((id) => `/conversations/${id}`),
+        browser,
+      ),
+      search: await measure(
+        agent,
+        base,
+        pid,
+        words.map((w) => `/search?q=${encodeURIComponent(w)}`),
+        browser,
+      ),
       // The live search box: htmx asks for the results partial while the word is being typed.
       liveSearch: await measure(
         agent,
@@ -191,8 +234,20 @@ export async function measureInbox(
     };
     const apiTimings = {
       list: await measure(agent, base, pid, Array(requests).fill('/api/v1/conversations'), api),
-      messages: await measure(agent, base, pid, conversationIds.map((id) => `/api/v1/conversations/${id}/messages`), api),
-      search: await measure(agent, base, pid, words.map((w) => `/api/v1/conversations?q=${encodeURIComponent(w)}`), api),
+      messages: await measure(
+        agent,
+        base,
+        pid,
+        conversationIds.map((id) => `/api/v1/conversations/${id}/messages`),
+        api,
+      ),
+      search: await measure(
+        agent,
+        base,
+        pid,
+        words.map((w) => `/api/v1/conversations?q=${encodeURIComponent(w)}`),
+        api,
+      ),
     };
     const rssMb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
     return { loadAverage, pages, api: apiTimings, rssMb };

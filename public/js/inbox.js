@@ -308,7 +308,15 @@
     }
   }
   document.addEventListener('htmx:load', function (event) {
-    var messages = event.detail.elt.querySelector ? event.detail.elt.querySelector('#messages') : null;
+    var root = event.detail.elt.querySelector ? event.detail.elt : null;
+    if (!root) return;
+    // The list scrolls on its own: keep the open conversation's row in it visible.
+    var current = root.querySelector('#conversation-list .conversation-row.current');
+    var list = current && current.parentNode;
+    if (current && list.scrollHeight > list.clientHeight) {
+      list.scrollTop = Math.max(0, current.offsetTop - list.offsetTop - list.clientHeight / 3);
+    }
+    var messages = root.querySelector('#messages');
     if (messages && !location.hash) toBottom(messages);
   });
   // An image that loads afterwards pushes the newest messages down: follow it if they were in view.
@@ -316,7 +324,7 @@
     'load',
     function (event) {
       var img = event.target;
-      var messages = img instanceof HTMLImageElement ? img.closest('#messages') : null;
+      var messages = img instanceof Element && img.tagName === 'IMG' ? img.closest('#messages') : null;
       if (!messages || location.hash) return;
       var scroller = messages.scrollHeight > messages.clientHeight ? messages : null;
       var below = scroller

@@ -50,7 +50,9 @@ export function ftsQuery(input: string): string | undefined {
     .map((w) => Array.from(w).slice(0, MAX_TERM_CHARS).join(''));
   if (words.length === 0) return undefined;
   const last = words.length - 1;
-  return words.map((w, i) => `"${w.replace(/"/g, '""')}"${i === last && Array.from(w).length >= MIN_PREFIX_CHARS ? '*' : ''}`).join(' ');
+  return words
+    .map((w, i) => `"${w.replace(/"/g, '""')}"${i === last && Array.from(w).length >= MIN_PREFIX_CHARS ? '*' : ''}`)
+    .join(' ');
 }
 
 export function escapeHtml(text: string): string {
@@ -62,19 +64,21 @@ export function escapeHtml(text: string): string {
  * markup: should the message itself contain one, it still yields balanced, harmless tags.
  */
 export function highlightHtml(marked: string): string {
-  let open = false;
   let html = '';
-  for (const part of marked.split(/([\u0001\u0002])/)) {
-    if (part === OPEN) {
-      if (!open) html += '<mark>';
-      open = true;
-    } else if (part === CLOSE) {
-      if (open) html += '</mark>';
-      open = false;
-    } else {
-      html += escapeHtml(part);
+  let text = '';
+  let open = false;
+  for (const ch of marked) {
+    if (ch !== OPEN && ch !== CLOSE) {
+      text += ch;
+      continue;
     }
+    html += escapeHtml(text);
+    text = '';
+    if (ch === OPEN && !open) html += '<mark>';
+    if (ch === CLOSE && open) html += '</mark>';
+    open = ch === OPEN;
   }
+  html += escapeHtml(text);
   return open ? `${html}</mark>` : html;
 }
 

@@ -24,7 +24,14 @@ import {
   type MessagingEvent,
 } from '../fakes/graph';
 import { PASSWORD } from '../support/browser-session';
-import { describeProblems, launchBrowser, requireChromium, screenshot, SCREENSHOT_DIR, type TestBrowser } from '../support/browser';
+import {
+  describeProblems,
+  launchBrowser,
+  requireChromium,
+  screenshot,
+  SCREENSHOT_DIR,
+  type TestBrowser,
+} from '../support/browser';
 import { tempDir, testConfig } from '../support/context';
 
 const APP_SECRET = 'e2e-inbox-app-secret-0123456789abcdef';
@@ -79,7 +86,11 @@ function gradientPng(width: number, height: number): Buffer {
   ]);
 }
 
-async function until<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5000): Promise<T> {
+async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 5000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -140,7 +151,10 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
 
   /** Waits for the address bar (boosted navigations change it with pushState, without a load event). */
   async function waitForPath(p: Page, pattern: RegExp): Promise<void> {
-    await p.waitForFunction((source) => new RegExp(source).test(location.pathname + location.search + location.hash), pattern.source);
+    await p.waitForFunction(
+      (source) => new RegExp(source).test(location.pathname + location.search + location.hash),
+      pattern.source,
+    );
   }
 
   /** A full page load, then waits for its live stream to be open. */
@@ -270,15 +284,24 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     // Another customer writes: their row moves to the top with an unread badge, live.
     await say('amira', 'One more question: do you gift-wrap?');
     await row('amira').locator('.badge').waitFor({ timeout: 1500 });
-    await page.waitForFunction((id) => document.querySelector('#conversation-list .conversation-row')?.id === id, `conv-row-${ids.amira}`, {
-      timeout: 1500,
-    });
+    await page.waitForFunction(
+      (id) => document.querySelector('#conversation-list .conversation-row')?.id === id,
+      `conv-row-${ids.amira}`,
+      {
+        timeout: 1500,
+      },
+    );
     assert.match(await row('amira').innerText(), /gift-wrap/);
     // The tab title counts conversations with unread messages.
     await page.waitForFunction(() => /^\(\d+\) /.test(document.title), undefined, { timeout: 1500 });
-    const unread = await db().get<{ n: number }>("SELECT count(*) AS n FROM conversations WHERE unread_count > 0 AND status = 'open'");
+    const unread = await db().get<{ n: number }>(
+      "SELECT count(*) AS n FROM conversations WHERE unread_count > 0 AND status = 'open'",
+    );
     await page.waitForFunction((n) => document.title.startsWith(`(${n}) `), unread!.n, { timeout: 1500 });
-    assert.ok(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument), 'the page was reloaded');
+    assert.ok(
+      await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
+      'the page was reloaded',
+    );
   });
 
   it('should catch up on a message committed between the page render and its stream opening, exactly once', async () => {
@@ -337,7 +360,9 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     }
     // The one expected complaint: htmx logs the stream's error event (`[object Event]`) when the
     // server goes away. Anything else from the restart still fails the last test.
-    const restartNoise = chrome!.problems.splice(mark).filter((p) => !(p.kind === 'console-error' && p.text === '[object Event]'));
+    const restartNoise = chrome!.problems
+      .splice(mark)
+      .filter((p) => !(p.kind === 'console-error' && p.text === '[object Event]'));
     chrome!.problems.push(...restartNoise);
     await say('jonas', 'Barrier two.');
     await bubble('Barrier two.').waitFor({ timeout: 2000 });
@@ -346,7 +371,10 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     const stored = await db().get<{ n: number }>('SELECT count(*) AS n FROM messages WHERE conversation_id = ?', [ids.jonas]);
     assert.equal(await page.locator('#messages .message').count(), stored!.n);
     await noDuplicateIds(page);
-    assert.ok(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument), 'the page was reloaded');
+    assert.ok(
+      await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
+      'the page was reloaded',
+    );
   });
 
   function configEnv(): Record<string, string> {
@@ -380,7 +408,10 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     await events(readEvent({ pageId: fake.page.id, psid: CUSTOMERS.jonas.psid, watermark: Date.now() }));
     await message(id).locator('.msg-status.status-read').waitFor({ timeout: 1500 });
     assert.equal(await composer.inputValue(), '', 'the composer is empty after sending');
-    assert.ok(await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument), 'the page was reloaded');
+    assert.ok(
+      await page.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument),
+      'the page was reloaded',
+    );
   });
 
   it('should send an image with Attach + Send, uploaded as multipart filedata, and advance its status', async () => {
@@ -420,6 +451,15 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
   it("should explain why an 8-day-old conversation can't be answered, and still take a private note", async () => {
     await navigate(page, () => row('hanna').locator('a').click());
     await page.getByRole('heading', { name: CUSTOMERS.hanna.name, level: 1 }).waitFor();
+    // Its row, low in the list, stays in view as the current one.
+    assert.ok(
+      await row('hanna').evaluate((el) => {
+        const box = el.getBoundingClientRect();
+        const list = el.parentElement!.getBoundingClientRect();
+        return el.classList.contains('current') && box.top >= list.top && box.bottom <= list.bottom;
+      }),
+      'the current row is scrolled into view',
+    );
     const why = page.locator('#window-info');
     assert.match(await why.innerText(), /can't reply/);
     assert.match(await why.innerText(), /7 days/);
@@ -516,7 +556,10 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     await navigate(page, () => page.getByRole('button', { name: 'Snooze', exact: true }).click());
     await waitForPath(page, /^\/(\?|$)/);
     assert.equal(await row('sophie').count(), 0, 'a snoozed conversation left Open');
-    const snoozed = await db().get<{ status: string; snoozed_until: number }>('SELECT status, snoozed_until FROM conversations WHERE id = ?', [ids.sophie]);
+    const snoozed = await db().get<{ status: string; snoozed_until: number }>(
+      'SELECT status, snoozed_until FROM conversations WHERE id = ?',
+      [ids.sophie],
+    );
     assert.equal(snoozed!.status, 'snoozed');
     assert.ok(Math.abs(snoozed!.snoozed_until - (Date.now() + HOUR)) < 60_000);
 

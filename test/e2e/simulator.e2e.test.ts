@@ -85,7 +85,7 @@ describe('the Simulator in a browser (sandbox mode)', function () {
       await page.reload();
     }
     await reply.locator('.msg-status.status-sandbox').waitFor();
-    await screenshot(page, 'conversation.png');
+    await screenshot(page, 'simulator-conversation.png');
     await page.goto(`${server!.url}/simulator?name=${encodeURIComponent('Zoë Müller')}`);
     await page.locator('.phone-message.theirs', { hasText: 'Ja, frisch aus dem Ofen!' }).waitFor();
   });

@@ -3,7 +3,16 @@ import request from 'supertest';
 import { createApiToken } from '../../src/auth/api-tokens';
 import { channelState } from '../../src/messenger/channel';
 import { ftsQuery, highlightHtml, searchContacts, searchMessages } from '../../src/inbox/search';
-import { editEvent, entry, metaJson, pageBody, signBody, textEvent, uniqueMid, type MessagingEvent } from '../fakes/messenger-events';
+import {
+  editEvent,
+  entry,
+  metaJson,
+  pageBody,
+  signBody,
+  textEvent,
+  uniqueMid,
+  type MessagingEvent,
+} from '../fakes/messenger-events';
 import { signIn, type Agent } from '../support/browser-session';
 import { customerWrites, inboxContext, OWNER, STAFF, type InboxContext } from './support';
 
@@ -27,11 +36,18 @@ describe('Inbox search', () => {
   }
 
   /** A customer message with a known mid; returns its conversation and message ids. */
-  async function customerSays(psid: string, text: string, at = Date.now()): Promise<{ conversationId: number; messageId: number; mid: string }> {
+  async function customerSays(
+    psid: string,
+    text: string,
+    at = Date.now(),
+  ): Promise<{ conversationId: number; messageId: number; mid: string }> {
     const state = await channelState(ctx.deps.db, ctx.config);
     const mid = uniqueMid();
     await webhook([textEvent({ pageId: state.pageId, psid, mid, text, timestamp: at })]);
-    const row = (await ctx.deps.db.get<{ id: number; conversation_id: number }>('SELECT id, conversation_id FROM messages WHERE mid = ?', [mid]))!;
+    const row = (await ctx.deps.db.get<{ id: number; conversation_id: number }>(
+      'SELECT id, conversation_id FROM messages WHERE mid = ?',
+      [mid],
+    ))!;
     return { conversationId: row.conversation_id, messageId: row.id, mid };
   }
 
@@ -83,7 +99,10 @@ describe('Inbox search', () => {
     it('should escape message text in the snippet and mark only the match', async () => {
       await customerSays('6001', 'hack <script>alert("x")</script> & <b>bold</b> \u0002 stray \u0001 marks');
       const [hit] = await searchMessages(ctx.deps.db, 'alert');
-      assert.equal(hit.snippet, 'hack &lt;script&gt;<mark>alert</mark>(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;  stray <mark> marks</mark>');
+      assert.equal(
+        hit.snippet,
+        'hack &lt;script&gt;<mark>alert</mark>(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;  stray <mark> marks</mark>',
+      );
       assert.doesNotMatch(hit.snippet, /<(?!\/?mark>)/);
     });
 
@@ -123,7 +142,10 @@ describe('Inbox search', () => {
     it('should find private notes', async () => {
       const conversationId = await customerWrites(ctx, '6001', 'hello');
       const { agent, csrf } = await signIn(ctx.app, STAFF);
-      await agent.post(`/conversations/${conversationId}/messages`).type('form').send({ _csrf: csrf, mode: 'note', text: 'Customer prefers a callback on Tuesdays' });
+      await agent
+        .post(`/conversations/${conversationId}/messages`)
+        .type('form')
+        .send({ _csrf: csrf, mode: 'note', text: 'Customer prefers a callback on Tuesdays' });
       const [hit] = await searchMessages(ctx.deps.db, 'tuesdays');
       assert.equal(hit?.kind, 'note');
       assert.equal(hit.conversationId, conversationId);
@@ -153,7 +175,31 @@ describe('Inbox search', () => {
 
     it('should answer hostile or empty queries without an error', async () => {
       await customerSays('6001', 'near or not, here is the "quote" - NEAR the end');
-      for (const q of ['', '   ', '"', '*', 'NEAR(', '-', 'OR', 'AND', 'NOT', '"unbalanced', 'a"b', '(', ')', '^', ':', 'text:x', '{text}: x', 'NEAR(a b, 2)', 'x OR', '- -- *"*', '\u0000', '\u0301', '🙂']) {
+      for (const q of [
+        '',
+        '   ',
+        '"',
+        '*',
+        'NEAR(',
+        '-',
+        'OR',
+        'AND',
+        'NOT',
+        '"unbalanced',
+        'a"b',
+        '(',
+        ')',
+        '^',
+        ':',
+        'text:x',
+        '{text}: x',
+        'NEAR(a b, 2)',
+        'x OR',
+        '- -- *"*',
+        '\u0000',
+        '\u0301',
+        '🙂',
+      ]) {
         await searchMessages(ctx.deps.db, q);
         await searchContacts(ctx.deps.db, q);
       }
@@ -237,15 +283,21 @@ describe('Inbox search', () => {
     it('should page through many matches', async () => {
       const now = Date.now();
       await ctx.deps.db.transaction(async (tx) => {
-        const id = (await tx.run("INSERT INTO contacts (page_id, psid, created_at, updated_at) VALUES ('p', '7000', ?, ?)", [now, now])).lastID;
-        const c = (await tx.run("INSERT INTO conversations (page_id, contact_id, created_at, updated_at) VALUES ('p', ?, ?, ?)", [id, now, now])).lastID;
+        const id = (
+          await tx.run("INSERT INTO contacts (page_id, psid, created_at, updated_at) VALUES ('p', '7000', ?, ?)", [now, now])
+        ).lastID;
+        const c = (
+          await tx.run("INSERT INTO conversations (page_id, contact_id, created_at, updated_at) VALUES ('p', ?, ?, ?)", [
+            id,
+            now,
+            now,
+          ])
+        ).lastID;
         for (let i = 0; i < 25; i++) {
-          await tx.run("INSERT INTO messages (conversation_id, direction, text, status, sent_by, created_at, received_at) VALUES (?, 'in', ?, 'received', 'contact', ?, ?)", [
-            c,
-            `coupon ${i}`,
-            now + i,
-            now + i,
-          ]);
+          await tx.run(
+            "INSERT INTO messages (conversation_id, direction, text, status, sent_by, created_at, received_at) VALUES (?, 'in', ?, 'received', 'contact', ?, ?)",
+            [c, `coupon ${i}`, now + i, now + i],
+          );
         }
       });
       const first = await agent.get('/search?q=coupon');
@@ -263,7 +315,16 @@ describe('Inbox search', () => {
       await ctx.deps.db.run("UPDATE contacts SET name = 'Helmut Brösel' WHERE psid = '6002'");
       await customerWrites(ctx, '6003', 'nothing to see');
       const auth = `Bearer ${(await createApiToken(ctx.deps.db, { name: 'tests', role: 'staff' })).token}`;
-      const ids = async (q: string) => ((await request(ctx.app).get(`/api/v1/conversations?q=${encodeURIComponent(q)}`).set('Authorization', auth)).body.data as { id: number }[]).map((c) => c.id).sort();
+      const ids = async (q: string) =>
+        (
+          (
+            await request(ctx.app)
+              .get(`/api/v1/conversations?q=${encodeURIComponent(q)}`)
+              .set('Authorization', auth)
+          ).body.data as { id: number }[]
+        )
+          .map((c) => c.id)
+          .sort();
       assert.deepEqual(await ids('helm'), [a, b].sort());
       assert.deepEqual(await ids('brosel'), [b]);
       assert.deepEqual(await ids('6003').then((r) => r.length), 1);
