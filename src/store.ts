@@ -7,7 +7,7 @@ import { Bus } from './core/bus';
 import { Db } from './core/db';
 import { resolveDatabaseKey } from './core/key';
 import { migrate } from './core/migrate';
-import { JobQueue } from './core/queue';
+import { enqueueJob, JobQueue } from './core/queue';
 import type { Deps } from './deps';
 import { attachmentJob } from './messenger/attachment-job';
 import { LiveHub } from './inbox/live';
@@ -34,17 +34,18 @@ export async function openStore(config: Config): Promise<Deps> {
   }
   const bus = new Bus();
   const queue = new JobQueue(db);
-  queue.register('messenger.profile', profileJob(db, config));
+  queue.register('messenger.profile', profileJob(db, config, bus));
   queue.register('messenger.attachment', attachmentJob(db, bus));
   queue.register('messenger.sender_action', senderActionJob(db, config));
-  return {
-    config,
-    db,
-    databaseKey,
-    bus,
-    queue,
-    outbox: new OutboxSender(db, config, bus),
-    live: new LiveHub(db, bus),
-    workflow: new Workflow(db, bus),
+  const workflow = new Workflow(db, bus);
+  const live = new LiveHub(db, bus);
+  // A message arriving in a conversation someone has open is read as it arrives.
+  live.onViewed = (conversationId) => {
+    void workflow.markRead(conversationId).then(async (wasUnread) => {
+      if (!wasUnread) return;
+      await enqueueJob(db, 'messenger.sender_action', { conversationId, action: 'mark_seen' });
+      await queue.kick();
+    });
   };
+  return { config, db, databaseKey, bus, queue, outbox: new OutboxSender(db, config, bus), live, workflow };
 }

@@ -334,4 +334,27 @@
     },
     true,
   );
+
+  // A search hit opens the conversation at #message-N: mark it, since :target only follows full loads.
+  function markHit() {
+    var m = /^#message-(\d+)$/.exec(location.hash);
+    var old = document.querySelectorAll('.message.hit');
+    Array.prototype.forEach.call(old, function (el) { el.classList.remove('hit'); });
+    var hit = m && document.getElementById('message-' + m[1]);
+    if (hit) {
+      hit.classList.add('hit');
+      hit.scrollIntoView({ block: 'center' });
+    }
+  }
+  document.addEventListener('htmx:load', markHit);
+  window.addEventListener('hashchange', markHit);
+
+  // The send button says what it will do.
+  document.addEventListener('change', function (event) {
+    var el = event.target;
+    if (!(el instanceof HTMLInputElement) || el.name !== 'mode') return;
+    var form = el.closest('[data-composer]');
+    var button = form && form.querySelector('[data-send]');
+    if (button) button.textContent = el.value === 'note' ? 'Add note' : 'Send';
+  });
 })();

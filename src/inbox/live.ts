@@ -9,7 +9,8 @@ import type { Response } from 'express';
 import type { Bus, BusEvents } from '../core/bus';
 import type { Db } from '../core/db';
 import { log } from '../core/log';
-import { filterQuery, inboxRow, listInbox, matchesFilter, unreadTotal, type InboxFilter, type InboxRow } from './list';
+import { STATUSES } from './conversations';
+import { counts, filterQuery, inboxRow, listInbox, matchesFilter, unreadTotal, type InboxFilter, type InboxRow } from './list';
 import { listMessages, type AttachmentRow, type MessageRow } from './messages';
 
 type Rendered = MessageRow & { attachments: AttachmentRow[] };
@@ -75,11 +76,18 @@ export class LiveHub {
     return this.clients.size;
   }
 
+  /** Called when a new message lands in a conversation someone has open (it is being read). */
+  onViewed?: (conversationId: number) => void;
+
   private publish<K extends keyof BusEvents>(kind: K, event: BusEvents[K]): void {
     const change: Change = { seq: ++this.seq, kind, event };
     this.ring.push(change);
     if (this.ring.length > RING_SIZE) this.ring.shift();
     if (this.clients.size === 0) return;
+    if (kind === 'message') {
+      const m = event as BusEvents['message'];
+      if (m.change === 'created' && [...this.clients].some((c) => c.conversationId === m.conversationId)) this.onViewed?.(m.conversationId);
+    }
     const shared = new SharedLoads(this.db);
     for (const client of this.clients) this.enqueue(client, () => this.deliver(client, change, shared));
   }
@@ -108,8 +116,9 @@ export class LiveHub {
       return;
     }
     const e = change.event as BusEvents['conversation'];
-    const [row, unread] = await Promise.all([shared.row(e.conversationId), shared.unread()]);
+    const [row, unread, statusCounts] = await Promise.all([shared.row(e.conversationId), shared.unread(), shared.counts()]);
     let html = await this.unreadHtml(unread);
+    html += await this.render!('inbox/_tabs', { statuses: STATUSES, counts: statusCounts, filter: client.filter, oob: true });
     html += row && matchesFilter(row, client.filter, client.userId) ? await this.rowHtml(client, row) : `<li id="conv-row-${e.conversationId}" hx-swap-oob="delete"></li>`;
     if (row && client.conversationId === e.conversationId) {
       // With the people it can be assigned to, as the page renders it.
@@ -146,6 +155,11 @@ export class LiveHub {
     since?: string;
   }): Promise<void> {
     const { res } = input;
+    if (this.closed) {
+      // Shutting down: no new streams (the browser reconnects to the next process).
+      res.status(503).end();
+      return;
+    }
     res.status(200).set({
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -196,6 +210,7 @@ export class LiveHub {
       oob: true,
     });
     html += await this.unreadHtml(await unreadTotal(this.db));
+    html += await this.render!('inbox/_tabs', { statuses: STATUSES, counts: await counts(this.db), filter: client.filter, oob: true });
     if (client.conversationId) {
       const messages = await listMessages(this.db, client.conversationId, { includeNotes: true });
       html += await this.render!('inbox/_messages', { messages, csrfToken: client.csrfToken, oob: true });
@@ -225,7 +240,10 @@ export class LiveHub {
   }
 
   /** Ends every stream (shutdown): the server can then close. */
+  private closed = false;
+
   close(): void {
+    this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.unsubscribe.forEach((off) => off());
     for (const c of this.clients) c.res.end();
@@ -250,6 +268,13 @@ class SharedLoads {
   message(id: number): Promise<Rendered | undefined> {
     if (!this.messages.has(id)) this.messages.set(id, loadMessage(this.db, id));
     return this.messages.get(id)!;
+  }
+
+  private statusCounts?: ReturnType<typeof counts>;
+
+  counts(): ReturnType<typeof counts> {
+    this.statusCounts ??= counts(this.db);
+    return this.statusCounts;
   }
 
   unread(): Promise<number> {

@@ -22,7 +22,7 @@ export function searchRouter(deps: Deps): Router {
     const page = Number.isSafeInteger(requested) && requested > 1 ? Math.min(requested, MATCH_WINDOW / PAGE_SIZE) : 1;
     const found = await searchMessagePage(db, q, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });
     const contacts = page === 1 ? await searchContacts(db, q, { limit: 5 }) : [];
-    res.set('Vary', 'HX-Request, HX-Boosted');
+    res.vary('HX-Request').vary('HX-Boosted');
     res.render(wantsPartial(req) ? 'inbox/_search-results' : 'inbox/search', {
       title: q ? `Search: ${q}` : 'Search',
       nav: 'inbox',

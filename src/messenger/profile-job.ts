@@ -2,13 +2,14 @@
 // policy names). `{}` and error 2018218 mean Meta will not tell: the contact keeps a readable
 // placeholder. Token and transient errors retry with backoff.
 import type { Config } from '../config';
+import type { Bus } from '../core/bus';
 import type { Db } from '../core/db';
 import { RetryLater } from '../core/queue';
 import { getSetting } from '../settings/store';
 import { channelState, graphClient, markTokenInvalid } from './channel';
 import { GraphError } from './graph';
 
-export function profileJob(db: Db, config: Config) {
+export function profileJob(db: Db, config: Config, bus?: Bus) {
   return async (payload: Record<string, unknown>): Promise<void> => {
     const contact = await db.get<{ id: number; psid: string; name: string | null }>('SELECT id, psid, name FROM contacts WHERE id = ?', [
       Number(payload.contactId),
@@ -39,5 +40,8 @@ export function profileJob(db: Db, config: Config) {
       Date.now(),
       contact.id,
     ]);
+    // Open lists show the name at once.
+    const conversation = await db.get<{ id: number }>('SELECT id FROM conversations WHERE contact_id = ?', [contact.id]);
+    if (conversation) bus?.emit('conversation', { conversationId: conversation.id });
   };
 }

@@ -47,6 +47,8 @@ export async function customersWrite(ctx: TestContext, messages: CustomerMessage
     .set('x-hub-signature-256', signBody(bytes, state.appSecret!))
     .send(bytes);
   if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${res.text}`);
+  // Let the follow-up work (profile names, which announce themselves live) finish, so tests start quiet.
+  await ctx.deps.queue.kick();
 }
 
 /** One customer message; returns its conversation's id. */
