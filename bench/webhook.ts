@@ -9,6 +9,7 @@ import { runLoad, type LoadResult, type Prepared } from './load';
 
 const ROOT = path.resolve(__dirname, '..');
 const SECRET = 'bench-app-secret';
+const PSIDS = Number(process.env.BENCH_PSIDS ?? 2000);
 
 function sign(body: Buffer): string {
   return `sha256=${crypto.createHmac('sha256', SECRET).update(body).digest('hex')}`;
@@ -19,7 +20,7 @@ export function prepareEvents(count: number, pageId = '1000'): Prepared[] {
   const out: Prepared[] = [];
   const started = Date.now() - count;
   for (let i = 0; i < count; i++) {
-    const psid = String(7000000000000000 + (i % 2000));
+    const psid = String(7000000000000000 + (i % PSIDS));
     const payload = {
       object: 'page',
       entry: [

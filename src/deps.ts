@@ -6,6 +6,7 @@ import type { DatabaseKey } from './core/key';
 import type { JobQueue } from './core/queue';
 import type { LiveHub } from './inbox/live';
 import type { Workflow } from './inbox/workflow';
+import type { IngestSink } from './messenger/ingest-client';
 import type { OutboxSender } from './messenger/outbox';
 
 export interface Deps {
@@ -16,5 +17,7 @@ export interface Deps {
   queue: JobQueue;
   outbox: OutboxSender;
   live: LiveHub;
+  /** Where webhook bodies are committed (in this thread, or the server's writer thread). */
+  ingest: IngestSink;
   workflow: Workflow;
 }

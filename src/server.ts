@@ -9,7 +9,8 @@ import { log, setLogLevel } from './core/log';
 import { MigrationError } from './core/migrate';
 import type { Deps } from './deps';
 import { startJobs, type JobRunner } from './jobs';
-import { openStore } from './store';
+import { WorkerIngest } from './messenger/ingest-client';
+import { databaseFile, openStore } from './store';
 
 const SHUTDOWN_GRACE_MS = 8000;
 
@@ -23,6 +24,10 @@ export interface RunningServer {
 
 export async function start(config: Config): Promise<RunningServer> {
   const deps = await openStore(config);
+  // Webhook bodies are committed on a writer thread of their own (see messenger/ingest-worker.ts).
+  const writer = new WorkerIngest(databaseFile(config), deps.databaseKey.passphrase);
+  await writer.start();
+  deps.ingest = writer;
   const app = createApp(deps);
   const jobs = startJobs(deps);
   const server = http.createServer(app);
@@ -44,6 +49,7 @@ export async function start(config: Config): Promise<RunningServer> {
       await closed;
       clearTimeout(force);
       await jobs.stop();
+      await deps.ingest.close();
       await deps.db.close();
     })());
   return { deps, jobs, server, url, stop };

@@ -12,6 +12,7 @@ import type { Deps } from './deps';
 import { attachmentJob } from './messenger/attachment-job';
 import { LiveHub } from './inbox/live';
 import { Workflow } from './inbox/workflow';
+import { inProcessIngest } from './messenger/ingest-client';
 import { OutboxSender } from './messenger/outbox';
 import { senderActionJob } from './messenger/sender-action-job';
 import { profileJob } from './messenger/profile-job';
@@ -47,5 +48,5 @@ export async function openStore(config: Config): Promise<Deps> {
       await queue.kick();
     });
   };
-  return { config, db, databaseKey, bus, queue, outbox: new OutboxSender(db, config, bus), live, workflow };
+  return { config, db, databaseKey, bus, queue, outbox: new OutboxSender(db, config, bus), live, workflow, ingest: inProcessIngest(db) };
 }

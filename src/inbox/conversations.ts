@@ -46,7 +46,7 @@ export async function listConversations(
     params.push(...match.params);
   }
   if (cursor) {
-    where.push('(COALESCE(c.last_message_at, 0) < ? OR (COALESCE(c.last_message_at, 0) = ? AND c.id < ?))');
+    where.push('(c.last_message_at < ? OR (c.last_message_at = ? AND c.id < ?))');
     params.push(cursor.at, cursor.at, cursor.id);
   }
   const rows = await db.all<ConversationRow>(
@@ -54,7 +54,7 @@ export async function listConversations(
             k.id AS contact_id, k.name AS contact_name, k.psid
      FROM conversations c JOIN contacts k ON k.id = c.contact_id
      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-     ORDER BY COALESCE(c.last_message_at, 0) DESC, c.id DESC
+     ORDER BY c.last_message_at DESC, c.id DESC
      LIMIT ?`,
     [...params, limit + 1],
   );

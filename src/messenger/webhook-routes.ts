@@ -8,7 +8,6 @@ import { log } from '../core/log';
 import { verifyToken } from '../settings/store';
 import { channelState, type ChannelState } from './channel';
 import type { WebhookBody } from './ingest';
-import { IngestBatcher } from './ingest-batcher';
 import { validSignature } from './signature';
 
 /** Meta batches up to 1,000 updates per POST; a few MB is plenty. */
@@ -17,7 +16,6 @@ export const WEBHOOK_BODY_LIMIT = '5mb';
 export function webhookRouter(deps: Deps): Router {
   const { db, config, bus, queue } = deps;
   const router = Router();
-  const batcher = new IngestBatcher(db);
 
   // The secret is read on every POST; a short cache keeps that off the database at high rates.
   let cached: { state: ChannelState; at: number } | undefined;
@@ -56,7 +54,7 @@ export function webhookRouter(deps: Deps): Router {
       res.status(200).send('IGNORED');
       return;
     }
-    const result = await batcher.submit(body, state.appId);
+    const result = await deps.ingest.submit(body, state.appId);
     res.status(200).send('EVENT_RECEIVED');
     // After the answer: live updates and the network work the events asked for.
     for (const m of result.messages) bus.emit('message', m);

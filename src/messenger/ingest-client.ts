@@ -1,0 +1,87 @@
+// Where webhook bodies go to be committed: in this thread (tests, the CLI) or in the writer thread
+// (the server; see ingest-worker.ts). Both group-commit and resolve only after the commit.
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Db } from '../core/db';
+import { log } from '../core/log';
+import { IngestBatcher } from './ingest-batcher';
+import type { IngestResult, WebhookBody } from './ingest';
+
+export interface IngestSink {
+  submit(body: WebhookBody, appId?: string): Promise<IngestResult>;
+  close(): Promise<void>;
+}
+
+export function inProcessIngest(db: Db): IngestSink {
+  const batcher = new IngestBatcher(db);
+  return { submit: (body, appId) => batcher.submit(body, appId), close: async () => undefined };
+}
+
+type Reply = { id: number; result?: Omit<IngestResult, 'conversations'> & { conversations: number[] }; error?: string };
+
+/** Runs the batcher in a worker thread with its own connection; restarts it if it dies. */
+export class WorkerIngest implements IngestSink {
+  private worker?: Promise<Worker>;
+  private pending = new Map<number, { resolve: (r: IngestResult) => void; reject: (e: Error) => void }>();
+  private nextId = 1;
+  private closing = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly passphrase: string,
+  ) {}
+
+  /** Starts the worker now, so the first webhook does not pay for the key derivation. */
+  async start(): Promise<void> {
+    await this.spawn();
+  }
+
+  private spawn(): Promise<Worker> {
+    this.worker ??= new Promise<Worker>((resolve, reject) => {
+      // From source (tests, npm run dev) the worker is TypeScript and needs tsx's loader.
+      const compiled = __filename.endsWith('.js');
+      const worker = new Worker(path.join(__dirname, `ingest-worker.${compiled ? 'js' : 'ts'}`), {
+        workerData: { file: this.file, passphrase: this.passphrase },
+        execArgv: compiled ? [] : ['--require', require.resolve('tsx/cjs')],
+      });
+      worker.on('message', (message: Reply | 'ready' | { fatal: string }) => {
+        if (message === 'ready') return resolve(worker);
+        if ('fatal' in message) return reject(new Error(message.fatal));
+        const waiting = this.pending.get(message.id);
+        if (!waiting) return;
+        this.pending.delete(message.id);
+        if (message.error !== undefined) waiting.reject(new Error(message.error));
+        else waiting.resolve({ ...message.result!, conversations: new Set(message.result!.conversations) });
+      });
+      worker.on('error', (err) => log.error('webhook writer thread failed', { error: err.message }));
+      worker.on('exit', (code) => {
+        this.worker = undefined;
+        for (const [, waiting] of this.pending) waiting.reject(new Error(`the webhook writer thread stopped (${code})`));
+        this.pending.clear();
+        if (!this.closing) log.warn('webhook writer thread exited; a new one starts with the next event', { code });
+        reject(new Error(`the webhook writer thread exited (${code})`));
+      });
+    });
+    return this.worker;
+  }
+
+  async submit(body: WebhookBody, appId?: string): Promise<IngestResult> {
+    const worker = await this.spawn();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, body, appId });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    const worker = await this.worker?.catch(() => undefined);
+    if (!worker) return;
+    await new Promise<void>((resolve) => {
+      worker.once('exit', () => resolve());
+      worker.postMessage('close');
+      setTimeout(() => void worker.terminate(), 3000).unref();
+    });
+  }
+}
