@@ -38,6 +38,7 @@ const node = {
 const browser = {
   ...shared,
   window: 'readonly',
+  Notification: 'readonly',
   document: 'readonly',
   navigator: 'readonly',
   location: 'readonly',

@@ -11,13 +11,28 @@ import { percentile } from './load';
 const ROOT = path.resolve(__dirname, '..');
 const SECRET = 'bench-app-secret';
 
-function post(url: string, body: string, headers: Record<string, string>): Promise<{ status: number; text: string; cookies: string[]; location?: string }> {
+function post(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string; cookies: string[]; location?: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, cookies: res.headers['set-cookie'] ?? [], location: res.headers.location }));
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        let text = '';
+        res.on('data', (c) => (text += c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            text,
+            cookies: res.headers['set-cookie'] ?? [],
+            location: res.headers.location,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -41,7 +56,20 @@ function webhook(psid: string, text: string): { body: string; signature: string 
   const now = Date.now();
   const body = JSON.stringify({
     object: 'page',
-    entry: [{ id: '1000', time: now, messaging: [{ sender: { id: psid }, recipient: { id: '1000' }, timestamp: now, message: { mid: `m_fan_${crypto.randomBytes(8).toString('hex')}`, text } }] }],
+    entry: [
+      {
+        id: '1000',
+        time: now,
+        messaging: [
+          {
+            sender: { id: psid },
+            recipient: { id: '1000' },
+            timestamp: now,
+            message: { mid: `m_fan_${crypto.randomBytes(8).toString('hex')}`, text },
+          },
+        ],
+      },
+    ],
   });
   return { body, signature: `sha256=${crypto.createHmac('sha256', SECRET).update(body).digest('hex')}` };
 }
@@ -60,7 +88,16 @@ export async function benchFanout(streams = 50, rounds = 20): Promise<FanoutBenc
   const port = 33000 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}`;
   const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
-    env: { PATH: process.env.PATH, DATA_DIR: dataDir, DATABASE_KEY: 'bench key', PORT: String(port), HOST: '127.0.0.1', FB_APP_SECRET: SECRET, FB_PAGE_ID: '1000', LOG_LEVEL: 'warn' },
+    env: {
+      PATH: process.env.PATH,
+      DATA_DIR: dataDir,
+      DATABASE_KEY: 'bench key',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      FB_APP_SECRET: SECRET,
+      FB_PAGE_ID: '1000',
+      LOG_LEVEL: 'warn',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const sockets: http.ClientRequest[] = [];
@@ -80,36 +117,49 @@ export async function benchFanout(streams = 50, rounds = 20): Promise<FanoutBenc
     // Owner, signed in through the real forms.
     const setup = await get(`${base}/setup`);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(setup.text)![1];
-    const created = await post(`${base}/setup`, new URLSearchParams({ _csrf: csrf, email: 'bench@example.com', password: 'a long enough password' }).toString(), {
-      'content-type': 'application/x-www-form-urlencoded',
-      cookie: cookieOf(setup.cookies),
-    });
+    const created = await post(
+      `${base}/setup`,
+      new URLSearchParams({ _csrf: csrf, email: 'bench@example.com', password: 'a long enough password' }).toString(),
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: cookieOf(setup.cookies),
+      },
+    );
     const cookie = cookieOf(created.cookies.filter((c) => c.startsWith('chatx_session=')));
     const first = webhook('7100000000000001', 'first message');
-    await post(`${base}/webhooks/messenger`, first.body, { 'content-type': 'application/json', 'x-hub-signature-256': first.signature });
+    await post(`${base}/webhooks/messenger`, first.body, {
+      'content-type': 'application/json',
+      'x-hub-signature-256': first.signature,
+    });
 
     // Every tab shows the open conversation and the Open list.
     const arrivals = new Map<number, (text: string) => void>();
     await Promise.all(
-      Array.from({ length: streams }, (_, i) =>
-        new Promise<void>((resolve, reject) => {
-          const req = http.get(`${base}/events?status=open&who=all&conversation=1`, { headers: { cookie, accept: 'text/event-stream' } }, (res) => {
-            res.setEncoding('utf8');
-            let buffer = '';
-            res.on('data', (chunk: string) => {
-              buffer += chunk;
-              const arrived = arrivals.get(i);
-              if (arrived && buffer.includes('bench-round-')) {
-                const m = /bench-round-(\d+)/.exec(buffer);
-                if (m) arrived(m[1]);
-                buffer = '';
-              } else if (buffer.length > 1_000_000) buffer = '';
-            });
-            resolve();
-          });
-          req.on('error', reject);
-          sockets.push(req);
-        }),
+      Array.from(
+        { length: streams },
+        (_, i) =>
+          new Promise<void>((resolve, reject) => {
+            const req = http.get(
+              `${base}/events?status=open&who=all&conversation=1`,
+              { headers: { cookie, accept: 'text/event-stream' } },
+              (res) => {
+                res.setEncoding('utf8');
+                let buffer = '';
+                res.on('data', (chunk: string) => {
+                  buffer += chunk;
+                  const arrived = arrivals.get(i);
+                  if (arrived && buffer.includes('bench-round-')) {
+                    const m = /bench-round-(\d+)/.exec(buffer);
+                    if (m) arrived(m[1]);
+                    buffer = '';
+                  } else if (buffer.length > 1_000_000) buffer = '';
+                });
+                resolve();
+              },
+            );
+            req.on('error', reject);
+            sockets.push(req);
+          }),
       ),
     );
     await new Promise((r) => setTimeout(r, 500));
@@ -118,7 +168,10 @@ export async function benchFanout(streams = 50, rounds = 20): Promise<FanoutBenc
     const warmup = 3;
     for (let round = 0; round < rounds + warmup; round++) {
       const tag = `bench-round-${round}`;
-      const waits = Array.from({ length: streams }, (_, i) => new Promise<number>((resolve) => arrivals.set(i, (r) => r === String(round) && resolve(performance.now()))));
+      const waits = Array.from(
+        { length: streams },
+        (_, i) => new Promise<number>((resolve) => arrivals.set(i, (r) => r === String(round) && resolve(performance.now()))),
+      );
       const { body, signature } = webhook('7100000000000001', `${tag} hello`);
       const sent = performance.now();
       await post(`${base}/webhooks/messenger`, body, { 'content-type': 'application/json', 'x-hub-signature-256': signature });
@@ -127,7 +180,14 @@ export async function benchFanout(streams = 50, rounds = 20): Promise<FanoutBenc
       await new Promise((r) => setTimeout(r, 50));
     }
     latencies.sort((a, b) => a - b);
-    return { streams, rounds, p50: percentile(latencies, 50), p95: percentile(latencies, 95), max: latencies[latencies.length - 1], idleRssMb };
+    return {
+      streams,
+      rounds,
+      p50: percentile(latencies, 50),
+      p95: percentile(latencies, 95),
+      max: latencies[latencies.length - 1],
+      idleRssMb,
+    };
   } finally {
     sockets.forEach((s) => s.destroy());
     await new Promise<void>((resolve) => {

@@ -37,7 +37,14 @@ export async function runLoad(baseUrl: string, requests: Prepared[], concurrency
     new Promise<void>((resolve) => {
       const started = process.hrtime.bigint();
       const r = http.request(
-        { host: url.hostname, port: url.port, path: req.path, method: 'POST', agent, headers: { ...req.headers, 'content-length': String(req.body.length) } },
+        {
+          host: url.hostname,
+          port: url.port,
+          path: req.path,
+          method: 'POST',
+          agent,
+          headers: { ...req.headers, 'content-length': String(req.body.length) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => {

@@ -15,7 +15,12 @@ const fmt = (n: number, digits = 1) => n.toFixed(digits);
 async function main() {
   const results: Record<string, unknown> = {
     date: new Date().toISOString(),
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      memoryGb: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+    },
   };
   const rows: [string, string, string, string][] = [];
   const check = (ok: boolean) => (ok ? 'ok' : 'MISSED');
@@ -23,7 +28,12 @@ async function main() {
   const events = Number(process.env.BENCH_EVENTS ?? 20000);
   const webhook = await benchWebhook(events, 50);
   results.webhook = webhook;
-  rows.push(['webhook events/s (50 senders)', fmt(webhook.chatx.perSecond, 0), '>= 1500', check(webhook.chatx.perSecond >= 1500)]);
+  rows.push([
+    'webhook events/s (50 senders)',
+    fmt(webhook.chatx.perSecond, 0),
+    '>= 1500',
+    check(webhook.chatx.perSecond >= 1500),
+  ]);
   rows.push(['webhook ack p50 ms', fmt(webhook.chatx.p50), '', '']);
   rows.push(['webhook ack p99 ms', fmt(webhook.chatx.p99), '<= 50', check(webhook.chatx.p99 <= 50)]);
   rows.push(['webhook errors', String(webhook.chatx.errors), '0', check(webhook.chatx.errors === 0)]);
@@ -60,7 +70,8 @@ async function main() {
 
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`\n${'measure'.padEnd(width)}  ${'value'.padStart(9)}  ${'target'.padEnd(8)}  result`);
-  for (const [name, value, target, result] of rows) console.log(`${name.padEnd(width)}  ${value.padStart(9)}  ${target.padEnd(8)}  ${result}`);
+  for (const [name, value, target, result] of rows)
+    console.log(`${name.padEnd(width)}  ${value.padStart(9)}  ${target.padEnd(8)}  ${result}`);
   fs.writeFileSync(path.join(__dirname, 'results.json'), JSON.stringify(results, null, 2) + '\n');
   console.log(`\nwrote ${path.join('bench', 'results.json')}`);
 }

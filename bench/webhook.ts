@@ -32,14 +32,21 @@ export function prepareEvents(count: number, pageId = '1000'): Prepared[] {
               sender: { id: psid },
               recipient: { id: pageId },
               timestamp: started + i,
-              message: { mid: `m_bench_${i}_${crypto.randomBytes(6).toString('hex')}`, text: `Hello, is the order #${i} ready? Gr\\u00fc\\u00dfe` },
+              message: {
+                mid: `m_bench_${i}_${crypto.randomBytes(6).toString('hex')}`,
+                text: `Hello, is the order #${i} ready? Gr\\u00fc\\u00dfe`,
+              },
             },
           ],
         },
       ],
     };
     const body = Buffer.from(JSON.stringify(payload));
-    out.push({ path: '/webhooks/messenger', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(body) } });
+    out.push({
+      path: '/webhooks/messenger',
+      body,
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(body) },
+    });
   }
   return out;
 }

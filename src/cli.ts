@@ -130,7 +130,8 @@ export async function runCli(argv: string[]): Promise<void> {
       err instanceof MigrationError ||
       e.code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`chatx ${name}: ${known ? e.message : `failed: ${e.message}`}\n`);
-    if (err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS')) process.stderr.write(`usage: chatx ${command.usage}\n`);
+    if (err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS'))
+      process.stderr.write(`usage: chatx ${command.usage}\n`);
     code = err instanceof UsageError || e.code?.startsWith('ERR_PARSE_ARGS') ? 2 : 1;
   }
   process.exit(code);

@@ -96,7 +96,9 @@ export async function runDoctor(config: Config, print: (line: string) => void = 
   } else {
     const openai = ai.provider === 'openai';
     const key = openai ? ai.openaiApiKey : ai.anthropicApiKey;
-    const base = openai ? (ai.openaiBaseUrl ?? 'https://api.openai.com/v1') : `${ai.anthropicBaseUrl ?? 'https://api.anthropic.com'}/v1`;
+    const base = openai
+      ? (ai.openaiBaseUrl ?? 'https://api.openai.com/v1')
+      : `${ai.anthropicBaseUrl ?? 'https://api.anthropic.com'}/v1`;
     const headers: Record<string, string> = openai
       ? { authorization: `Bearer ${key ?? ''}` }
       : { 'x-api-key': key ?? '', 'anthropic-version': '2023-06-01' };

@@ -48,5 +48,15 @@ export async function openStore(config: Config): Promise<Deps> {
       await queue.kick();
     });
   };
-  return { config, db, databaseKey, bus, queue, outbox: new OutboxSender(db, config, bus), live, workflow, ingest: inProcessIngest(db) };
+  return {
+    config,
+    db,
+    databaseKey,
+    bus,
+    queue,
+    outbox: new OutboxSender(db, config, bus),
+    live,
+    workflow,
+    ingest: inProcessIngest(db),
+  };
 }

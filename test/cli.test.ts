@@ -24,12 +24,19 @@ describe('the admin CLI', () => {
   }
 
   /** Like cli(), but without blocking this process, so a fake server in it can answer. */
-  function cliAsync(args: string[], env: Record<string, string> = {}): Promise<{ status: number; stdout: string; stderr: string }> {
+  function cliAsync(
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ status: number; stdout: string; stderr: string }> {
     return new Promise((resolve) =>
       execFile(
         process.execPath,
         ['--require', require.resolve('tsx/cjs'), path.join(ROOT, 'src', 'cli.ts'), ...args],
-        { cwd: tempDir('chatx-cwd-'), env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, DATABASE_KEY: TEST_KEY, ...env }, timeout: 20000 },
+        {
+          cwd: tempDir('chatx-cwd-'),
+          env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir, DATABASE_KEY: TEST_KEY, ...env },
+          timeout: 20000,
+        },
         (err, stdout, stderr) => resolve({ status: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
       ),
     );
@@ -49,7 +56,9 @@ describe('the admin CLI', () => {
       const r = cli(['user:add', '--email', 'Boss@Example.com', '--role', 'owner', '--password', 'a long enough password']);
       assert.equal(r.status, 0, r.stderr);
       assert.match(r.stdout, /Created owner boss@example.com/);
-      assert.deepEqual(await query('SELECT email, role, status FROM users'), [{ email: 'boss@example.com', role: 'owner', status: 'active' }]);
+      assert.deepEqual(await query('SELECT email, role, status FROM users'), [
+        { email: 'boss@example.com', role: 'owner', status: 'active' },
+      ]);
     });
 
     it('should generate and print a password when none is given', () => {
@@ -83,7 +92,9 @@ describe('the admin CLI', () => {
       cli(['user:add', '--email', 'x@example.com', '--role', 'staff', '--password', 'the first password']);
       const db = await Db.open(path.join(dataDir, 'chatx.db'), TEST_KEY);
       await db.run('UPDATE users SET locked_until = ?', [Date.now() + 60_000]);
-      await db.run("INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ('s', 1, 'c', 0, 0, 0)");
+      await db.run(
+        "INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ('s', 1, 'c', 0, 0, 0)",
+      );
       await db.close();
       const r = cli(['user:reset-password', '--email', 'x@example.com']);
       assert.equal(r.status, 0, r.stderr);
@@ -107,7 +118,9 @@ describe('the admin CLI', () => {
       const lines = r.stdout.trim().split('\n');
       const token = lines[lines.length - 1];
       assert.match(token, /^chx_[A-Za-z0-9_-]{40,}$/);
-      const rows = await query<{ name: string; role: string; token_hash: string }>('SELECT name, role, token_hash FROM api_tokens');
+      const rows = await query<{ name: string; role: string; token_hash: string }>(
+        'SELECT name, role, token_hash FROM api_tokens',
+      );
       assert.equal(rows.length, 1);
       assert.equal(rows[0].name, 'zapier');
       assert.notEqual(rows[0].token_hash, token);
@@ -141,7 +154,10 @@ describe('the admin CLI', () => {
         const url = `http://127.0.0.1:${(graph.address() as AddressInfo).port}`;
         const r = await cliAsync(['doctor'], { GRAPH_API_URL: url, FB_PAGE_ACCESS_TOKEN: 'expired' });
         assert.equal(r.status, 1);
-        assert.match(r.stdout, /\[FAIL\] messenger: Graph API refused the Page token: Error validating access token \(code 190\)/);
+        assert.match(
+          r.stdout,
+          /\[FAIL\] messenger: Graph API refused the Page token: Error validating access token \(code 190\)/,
+        );
       } finally {
         graph.close();
       }

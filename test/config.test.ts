@@ -82,7 +82,15 @@ describe('config', () => {
       AI_PROVIDER: 'openai',
     });
     const text = JSON.stringify(describeConfig(c));
-    for (const secret of ['super-secret-passphrase', 'app-secret-1234', 'EAAB-page-token-5678', 'sk-openai-9999', '1234', '5678', '9999']) {
+    for (const secret of [
+      'super-secret-passphrase',
+      'app-secret-1234',
+      'EAAB-page-token-5678',
+      'sk-openai-9999',
+      '1234',
+      '5678',
+      '9999',
+    ]) {
       assert.ok(!text.includes(secret), `${secret} is not shown`);
     }
     assert.match(text, /\(set\)/);

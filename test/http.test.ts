@@ -72,7 +72,10 @@ describe('HTTP basics', () => {
     });
 
     it('should answer an oversized form with 413', async () => {
-      const res = await request(ctx.app).post('/login').type('form').send(`email=${'a'.repeat(200_000)}`);
+      const res = await request(ctx.app)
+        .post('/login')
+        .type('form')
+        .send(`email=${'a'.repeat(200_000)}`);
       assert.equal(res.status, 413);
     });
 

@@ -43,7 +43,13 @@ describe('npm start', function () {
       const child = spawn('npm', ['start'], {
         cwd: ROOT,
         detached: true, // its own process group, like a terminal job
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/root',
+          DATA_DIR: dataDir,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
@@ -72,11 +78,27 @@ describe('npm start', function () {
 
   it('should run the CLI through `npm run cli --`', () => {
     const dataDir = tempDir();
-    const r = spawnSync('npm', ['run', '--silent', 'cli', '--', 'user:add', '--email', 'o@example.com', '--role', 'owner', '--password', 'a long enough password'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DATA_DIR: dataDir, DATABASE_KEY: 'k' },
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'npm',
+      [
+        'run',
+        '--silent',
+        'cli',
+        '--',
+        'user:add',
+        '--email',
+        'o@example.com',
+        '--role',
+        'owner',
+        '--password',
+        'a long enough password',
+      ],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', DATA_DIR: dataDir, DATABASE_KEY: 'k' },
+        encoding: 'utf8',
+      },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Created owner o@example.com/);
     fs.rmSync(dataDir, { recursive: true, force: true });

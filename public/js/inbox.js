@@ -139,7 +139,7 @@
       osc.connect(gain).connect(ctx.destination);
       osc.start();
       osc.stop(ctx.currentTime + 0.25);
-    } catch (e) {
+    } catch {
       /* no audio: nothing to do */
     }
   }
@@ -159,7 +159,12 @@
     if (el instanceof HTMLElement && el.hasAttribute('data-autosubmit') && el.form) el.form.requestSubmit();
     if (el instanceof HTMLInputElement && el.type === 'file' && el.closest('[data-composer]')) {
       var names = el.closest('[data-composer]').querySelector('[data-file-names]');
-      if (names) names.textContent = Array.prototype.map.call(el.files, function (f) { return f.name; }).join(', ');
+      if (names)
+        names.textContent = Array.prototype.map
+          .call(el.files, function (f) {
+            return f.name;
+          })
+          .join(', ');
     }
   });
 
@@ -200,9 +205,15 @@
     clearTimeout(cannedTimer);
     cannedTimer = setTimeout(function () {
       fetch(url + '?q=' + encodeURIComponent(m[2]), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
-        .then(function (r) { return r.ok ? r.json() : { data: [] }; })
-        .then(function (body) { showCanned(menu, body.data || []); })
-        .catch(function () { menu.hidden = true; });
+        .then(function (r) {
+          return r.ok ? r.json() : { data: [] };
+        })
+        .then(function (body) {
+          showCanned(menu, body.data || []);
+        })
+        .catch(function () {
+          menu.hidden = true;
+        });
     }, 120);
   });
 
@@ -242,11 +253,15 @@
 
   function cannedKey(event, el, menu) {
     var items = Array.prototype.slice.call(menu.children);
-    var current = items.findIndex(function (li) { return li.getAttribute('aria-selected') === 'true'; });
+    var current = items.findIndex(function (li) {
+      return li.getAttribute('aria-selected') === 'true';
+    });
     if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
       event.preventDefault();
       var next = (current + (event.key === 'ArrowDown' ? 1 : items.length - 1)) % items.length;
-      items.forEach(function (li, i) { li.setAttribute('aria-selected', i === next ? 'true' : 'false'); });
+      items.forEach(function (li, i) {
+        li.setAttribute('aria-selected', i === next ? 'true' : 'false');
+      });
       return true;
     }
     if ((event.key === 'Enter' || event.key === 'Tab') && items[current]) {
@@ -269,7 +284,9 @@
   function move(step) {
     var rows = Array.prototype.slice.call(document.querySelectorAll('#conversation-list .conversation-row a'));
     if (rows.length === 0) return;
-    var index = rows.findIndex(function (a) { return a.closest('.current') || a === document.activeElement; });
+    var index = rows.findIndex(function (a) {
+      return a.closest('.current') || a === document.activeElement;
+    });
     var next = rows[Math.max(0, Math.min(rows.length - 1, index + step))] || rows[0];
     next.click();
   }
@@ -339,7 +356,9 @@
   function markHit() {
     var m = /^#message-(\d+)$/.exec(location.hash);
     var old = document.querySelectorAll('.message.hit');
-    Array.prototype.forEach.call(old, function (el) { el.classList.remove('hit'); });
+    Array.prototype.forEach.call(old, function (el) {
+      el.classList.remove('hit');
+    });
     var hit = m && document.getElementById('message-' + m[1]);
     if (hit) {
       hit.classList.add('hit');

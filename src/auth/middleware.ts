@@ -93,7 +93,9 @@ export const uploadCsrf: RequestHandler = (req, _res, next) => {
   next();
 };
 
-export type Actor = { kind: 'user'; id: number; email: string; role: 'owner' | 'staff' } | { kind: 'token'; id: number; name: string; role: 'owner' | 'staff' };
+export type Actor =
+  | { kind: 'user'; id: number; email: string; role: 'owner' | 'staff' }
+  | { kind: 'token'; id: number; name: string; role: 'owner' | 'staff' };
 
 export function actorOf(req: Request): Actor | undefined {
   if (req.apiToken) return { kind: 'token', ...req.apiToken };

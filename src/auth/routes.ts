@@ -22,9 +22,7 @@ import {
 
 /** Only local paths, so ?next= can never send someone to another site. */
 function safeNext(value: unknown): string {
-  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\')
-    ? value
-    : '/';
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') && !value.startsWith('/\\') ? value : '/';
 }
 
 function field(req: Request, name: string): string {
@@ -126,13 +124,23 @@ export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
 
   router.get('/invite/:token', async (req, res) => {
     const user = await findInvitation(db, req.params.token);
-    if (!user) throw new AppError(404, 'invitation-not-found', 'This invitation is unknown, used or expired. Ask the owner for a new one.');
+    if (!user)
+      throw new AppError(
+        404,
+        'invitation-not-found',
+        'This invitation is unknown, used or expired. Ask the owner for a new one.',
+      );
     res.render('auth/invite', { title: 'Join ChatX', invited: user, error: undefined });
   });
 
   router.post('/invite/:token', async (req, res) => {
     const user = await findInvitation(db, req.params.token);
-    if (!user) throw new AppError(404, 'invitation-not-found', 'This invitation is unknown, used or expired. Ask the owner for a new one.');
+    if (!user)
+      throw new AppError(
+        404,
+        'invitation-not-found',
+        'This invitation is unknown, used or expired. Ask the owner for a new one.',
+      );
     try {
       await acceptInvitation(db, user, { name: field(req, 'name'), password: field(req, 'password') });
     } catch (err) {
@@ -169,7 +177,8 @@ export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
     const me = req.session!.user;
     const user = (await findUser(db, me.id))!;
     const fail = (error: string) => res.status(400).render('auth/account', { title: 'Your account', error, saved: false });
-    if (!(await verifyPassword(field(req, 'current_password'), user.password_hash))) return fail('Your current password is not right.');
+    if (!(await verifyPassword(field(req, 'current_password'), user.password_hash)))
+      return fail('Your current password is not right.');
     const problem = passwordProblem(field(req, 'new_password'));
     if (problem) return fail(problem);
     await setPassword(db, me.id, field(req, 'new_password'));

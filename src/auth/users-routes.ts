@@ -50,7 +50,11 @@ export function usersRouter(deps: Deps): Router {
   });
 
   // Each action re-renders the page with the outcome, so a refused change (the last owner) is explained.
-  async function act(req: Request, res: Response, change: (user: User) => Promise<{ action: string; detail?: Record<string, unknown> }>) {
+  async function act(
+    req: Request,
+    res: Response,
+    change: (user: User) => Promise<{ action: string; detail?: Record<string, unknown> }>,
+  ) {
     const user = await target(req);
     try {
       const { action, detail } = await change(user);

@@ -21,8 +21,7 @@ export interface User {
   created_at: number;
 }
 
-const COLUMNS =
-  'id, email, name, role, status, password_hash, failed_logins, locked_until, invite_expires_at, prefs, created_at';
+const COLUMNS = 'id, email, name, role, status, password_hash, failed_logins, locked_until, invite_expires_at, prefs, created_at';
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -106,10 +105,11 @@ export async function acceptInvitation(db: Queryable, user: User, input: { name:
 export async function setPassword(db: Queryable, userId: number, password: string): Promise<void> {
   const problem = passwordProblem(password);
   if (problem) throw badRequest('weak-password', problem);
-  await db.run(
-    'UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?',
-    [await hashPassword(password), Date.now(), userId],
-  );
+  await db.run('UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?', [
+    await hashPassword(password),
+    Date.now(),
+    userId,
+  ]);
   // A new password signs the user out everywhere.
   await db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
 }

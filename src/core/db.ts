@@ -73,7 +73,9 @@ class Connection implements Queryable {
 
   async all<T>(sql: string, params?: Params): Promise<T[]> {
     const stmt = await this.statement(sql);
-    return new Promise((resolve, reject) => stmt.all(bind(params), (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows))));
+    return new Promise((resolve, reject) =>
+      stmt.all(bind(params), (err: Error | null, rows: T[]) => (err ? reject(err) : resolve(rows))),
+    );
   }
 
   async get<T>(sql: string, params?: Params): Promise<T | undefined> {

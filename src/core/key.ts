@@ -29,7 +29,9 @@ export function resolveDatabaseKey(config: Config): DatabaseKey {
     return { passphrase, source: 'generated', file };
   }
   if (fs.existsSync(path.join(config.dataDir, 'chatx.db'))) {
-    throw new Error(`${path.join(config.dataDir, 'chatx.db')} exists but no key was given; set DATABASE_KEY or DATABASE_KEY_FILE`);
+    throw new Error(
+      `${path.join(config.dataDir, 'chatx.db')} exists but no key was given; set DATABASE_KEY or DATABASE_KEY_FILE`,
+    );
   }
   const passphrase = crypto.randomBytes(32).toString('hex');
   // 'wx' fails if another process created it meanwhile, rather than overwriting a live key.

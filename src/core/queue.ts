@@ -82,10 +82,10 @@ export class JobQueue {
   }
 
   private async runOne(job: JobRow): Promise<void> {
-    const claimed = await this.db.run("UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'", [
-      Date.now(),
-      job.id,
-    ]);
+    const claimed = await this.db.run(
+      "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'",
+      [Date.now(), job.id],
+    );
     if (claimed.changes === 0) return;
     const attempts = job.attempts + 1;
     const handler = this.handlers.get(job.kind);
@@ -103,7 +103,12 @@ export class JobQueue {
         Date.now(),
         job.id,
       ]);
-      (retry ? log.warn : log.error)(retry ? 'job will retry' : 'job failed for good', { job: job.kind, id: job.id, attempts, error: e.message });
+      (retry ? log.warn : log.error)(retry ? 'job will retry' : 'job failed for good', {
+        job: job.kind,
+        id: job.id,
+        attempts,
+        error: e.message,
+      });
     }
   }
 

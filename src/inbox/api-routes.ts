@@ -25,7 +25,8 @@ export function apiRouter(deps: Deps): Router {
       throw badRequest('invalid-status', `status must be one of ${STATUSES.join(', ')}.`);
     }
     const limit = q.limit === undefined ? 50 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 200) throw badRequest('invalid-limit', 'limit must be a whole number from 1 to 200.');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+      throw badRequest('invalid-limit', 'limit must be a whole number from 1 to 200.');
     const { rows, nextCursor } = await listConversations(db, {
       status: q.status as ConversationStatus | undefined,
       limit,
@@ -53,7 +54,13 @@ export function apiRouter(deps: Deps): Router {
         id: m.id,
         direction: m.direction,
         text: m.text,
-        attachments: m.attachments.map((a) => ({ id: a.id, type: a.type, name: a.name ?? a.title, size: a.size, state: a.state })),
+        attachments: m.attachments.map((a) => ({
+          id: a.id,
+          type: a.type,
+          name: a.name ?? a.title,
+          size: a.size,
+          state: a.state,
+        })),
         status: m.status,
         error: m.error_code ? { code: m.error_code, message: m.error_message } : undefined,
         sent_by: m.sent_by,
@@ -110,13 +117,20 @@ export function apiRouter(deps: Deps): Router {
   });
 
   router.get('/api/v1/attachments/:id', async (req, res) => {
-    const row = await db.get<{ state: string; data: Buffer | null; content_type: string | null; name: string | null; type: string }>(
-      'SELECT state, data, content_type, name, type FROM attachments WHERE id = ?',
-      [id(req.params.id)],
-    );
+    const row = await db.get<{
+      state: string;
+      data: Buffer | null;
+      content_type: string | null;
+      name: string | null;
+      type: string;
+    }>('SELECT state, data, content_type, name, type FROM attachments WHERE id = ?', [id(req.params.id)]);
     if (!row) throw notFound('That attachment does not exist.');
     if (row.state !== 'stored' || !row.data) {
-      const why = { pending: 'is still being downloaded', unavailable: 'is no longer available from Meta', too_large: 'was too large to keep' }[row.state];
+      const why = {
+        pending: 'is still being downloaded',
+        unavailable: 'is no longer available from Meta',
+        too_large: 'was too large to keep',
+      }[row.state];
       throw new AppError(409, `attachment-${row.state.replace('_', '-')}`, `This attachment ${why ?? 'has no content'}.`);
     }
     const type = row.content_type ?? 'application/octet-stream';

@@ -38,12 +38,22 @@ export function parseFilter(query: Record<string, unknown>): InboxFilter {
 
 /** The query string of a filter, for links and the live stream. */
 export function filterQuery(f: InboxFilter, extra: Record<string, string> = {}): string {
-  const params = new URLSearchParams({ status: f.status, who: f.who, ...(f.unread ? { unread: '1' } : {}), ...(f.labelId ? { label: String(f.labelId) } : {}), ...extra });
+  const params = new URLSearchParams({
+    status: f.status,
+    who: f.who,
+    ...(f.unread ? { unread: '1' } : {}),
+    ...(f.labelId ? { label: String(f.labelId) } : {}),
+    ...extra,
+  });
   return params.toString();
 }
 
 /** Whether a row belongs in a list with this filter (used by the live stream for rows that change). */
-export function matchesFilter(row: Pick<InboxRow, 'status' | 'assignee_id' | 'unread_count' | 'labels'>, f: InboxFilter, userId: number): boolean {
+export function matchesFilter(
+  row: Pick<InboxRow, 'status' | 'assignee_id' | 'unread_count' | 'labels'>,
+  f: InboxFilter,
+  userId: number,
+): boolean {
   if (row.status !== f.status) return false;
   if (f.who === 'mine' && row.assignee_id !== userId) return false;
   if (f.who === 'unassigned' && row.assignee_id !== null) return false;
@@ -64,7 +74,10 @@ async function withLabels(db: Queryable, rows: Omit<InboxRow, 'labels'>[]): Prom
      WHERE cl.conversation_id IN (${rows.map(() => '?').join(',')}) ORDER BY l.name`,
     rows.map((r) => r.id),
   );
-  return rows.map((r) => ({ ...r, labels: labels.filter((l) => l.conversation_id === r.id).map(({ id, name, color }) => ({ id, name, color })) }));
+  return rows.map((r) => ({
+    ...r,
+    labels: labels.filter((l) => l.conversation_id === r.id).map(({ id, name, color }) => ({ id, name, color })),
+  }));
 }
 
 export async function listInbox(
@@ -98,7 +111,10 @@ export async function listInbox(
   );
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { rows: await withLabels(db, page), nextCursor: rows.length > limit && last ? `${last.last_message_at}:${last.id}` : null };
+  return {
+    rows: await withLabels(db, page),
+    nextCursor: rows.length > limit && last ? `${last.last_message_at}:${last.id}` : null,
+  };
 }
 
 export async function inboxRow(db: Queryable, conversationId: number): Promise<InboxRow | undefined> {
@@ -108,11 +124,15 @@ export async function inboxRow(db: Queryable, conversationId: number): Promise<I
 
 /** Conversations with unread messages that are open: the number in the tab title. */
 export async function unreadTotal(db: Queryable): Promise<number> {
-  return (await db.get<{ n: number }>("SELECT count(*) AS n FROM conversations WHERE unread_count > 0 AND status = 'open'"))?.n ?? 0;
+  return (
+    (await db.get<{ n: number }>("SELECT count(*) AS n FROM conversations WHERE unread_count > 0 AND status = 'open'"))?.n ?? 0
+  );
 }
 
 export async function counts(db: Queryable): Promise<Record<ConversationStatus, number>> {
-  const rows = await db.all<{ status: ConversationStatus; n: number }>('SELECT status, count(*) AS n FROM conversations GROUP BY status');
+  const rows = await db.all<{ status: ConversationStatus; n: number }>(
+    'SELECT status, count(*) AS n FROM conversations GROUP BY status',
+  );
   const out = { open: 0, pending: 0, snoozed: 0, resolved: 0 };
   for (const r of rows) out[r.status] = r.n;
   return out;

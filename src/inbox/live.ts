@@ -86,7 +86,8 @@ export class LiveHub {
     if (this.clients.size === 0) return;
     if (kind === 'message') {
       const m = event as BusEvents['message'];
-      if (m.change === 'created' && [...this.clients].some((c) => c.conversationId === m.conversationId)) this.onViewed?.(m.conversationId);
+      if (m.change === 'created' && [...this.clients].some((c) => c.conversationId === m.conversationId))
+        this.onViewed?.(m.conversationId);
     }
     const shared = new SharedLoads(this.db);
     for (const client of this.clients) this.enqueue(client, () => this.deliver(client, change, shared));
@@ -119,7 +120,10 @@ export class LiveHub {
     const [row, unread, statusCounts] = await Promise.all([shared.row(e.conversationId), shared.unread(), shared.counts()]);
     let html = await this.unreadHtml(unread);
     html += await this.render!('inbox/_tabs', { statuses: STATUSES, counts: statusCounts, filter: client.filter, oob: true });
-    html += row && matchesFilter(row, client.filter, client.userId) ? await this.rowHtml(client, row) : `<li id="conv-row-${e.conversationId}" hx-swap-oob="delete"></li>`;
+    html +=
+      row && matchesFilter(row, client.filter, client.userId)
+        ? await this.rowHtml(client, row)
+        : `<li id="conv-row-${e.conversationId}" hx-swap-oob="delete"></li>`;
     if (row && client.conversationId === e.conversationId) {
       // With the people it can be assigned to, as the page renders it.
       html += await this.render!('inbox/_thread-head', {
@@ -210,7 +214,12 @@ export class LiveHub {
       oob: true,
     });
     html += await this.unreadHtml(await unreadTotal(this.db));
-    html += await this.render!('inbox/_tabs', { statuses: STATUSES, counts: await counts(this.db), filter: client.filter, oob: true });
+    html += await this.render!('inbox/_tabs', {
+      statuses: STATUSES,
+      counts: await counts(this.db),
+      filter: client.filter,
+      oob: true,
+    });
     if (client.conversationId) {
       const messages = await listMessages(this.db, client.conversationId, { includeNotes: true });
       html += await this.render!('inbox/_messages', { messages, csrfToken: client.csrfToken, oob: true });
@@ -220,7 +229,8 @@ export class LiveHub {
 
   /** A person typing in a conversation's composer: shown to the others as "… is replying". */
   typing(userId: number, conversationId: number): void {
-    for (const c of this.clients) if (c.userId === userId && c.conversationId === conversationId) c.replyingUntil = Date.now() + REPLYING_MS;
+    for (const c of this.clients)
+      if (c.userId === userId && c.conversationId === conversationId) c.replyingUntil = Date.now() + REPLYING_MS;
     this.presenceChanged(conversationId);
     setTimeout(() => this.presenceChanged(conversationId), REPLYING_MS + 100).unref();
   }
@@ -235,7 +245,9 @@ export class LiveHub {
         const replying = (o.replyingUntil ?? 0) > Date.now();
         others.set(o.userId, { name: o.userName, replying: replying || (others.get(o.userId)?.replying ?? false) });
       }
-      this.enqueue(client, async () => this.write(client, await this.render!('inbox/_presence', { others: [...others.values()], oob: true })));
+      this.enqueue(client, async () =>
+        this.write(client, await this.render!('inbox/_presence', { others: [...others.values()], oob: true })),
+      );
     }
   }
 

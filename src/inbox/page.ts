@@ -35,8 +35,14 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
   const thread = conversation
     ? {
         messages: await listMessages(db, conversation.id, { includeNotes: true }),
-        window: decideWindow({ lastInboundAt: conversation.last_inbound_at, sentBy: 'user', humanAgentEnabled: channel.humanAgentEnabled }),
-        users: await db.all<{ id: number; name: string; email: string }>("SELECT id, name, email FROM users WHERE status = 'active' ORDER BY name, email"),
+        window: decideWindow({
+          lastInboundAt: conversation.last_inbound_at,
+          sentBy: 'user',
+          humanAgentEnabled: channel.humanAgentEnabled,
+        }),
+        users: await db.all<{ id: number; name: string; email: string }>(
+          "SELECT id, name, email FROM users WHERE status = 'active' ORDER BY name, email",
+        ),
       }
     : {};
   const qs = filterQuery(filter);

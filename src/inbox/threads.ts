@@ -21,7 +21,12 @@ export async function ensureThread(db: Queryable, pageId: string, psid: string, 
   const existing = await findThread(db, pageId, psid);
   if (existing) return existing;
   const now = Date.now();
-  const contact = await db.run('INSERT INTO contacts (page_id, psid, created_at, updated_at) VALUES (?, ?, ?, ?)', [pageId, psid, now, now]);
+  const contact = await db.run('INSERT INTO contacts (page_id, psid, created_at, updated_at) VALUES (?, ?, ?, ?)', [
+    pageId,
+    psid,
+    now,
+    now,
+  ]);
   const conversation = await db.run(
     'INSERT INTO conversations (page_id, contact_id, status, created_at, updated_at, last_message_at) VALUES (?, ?, ?, ?, ?, ?)',
     [pageId, contact.lastID, 'open', now, now, at],
@@ -31,7 +36,8 @@ export async function ensureThread(db: Queryable, pageId: string, psid: string, 
 
 export function preview(text: string | null | undefined, attachmentType?: string): string {
   if (text && text.trim()) return text.trim().replace(/\s+/g, ' ').slice(0, 140);
-  if (attachmentType) return attachmentType === 'image' ? '📷 Photo' : attachmentType === 'sticker' ? 'Sticker' : `📎 ${attachmentType}`;
+  if (attachmentType)
+    return attachmentType === 'image' ? '📷 Photo' : attachmentType === 'sticker' ? 'Sticker' : `📎 ${attachmentType}`;
   return '';
 }
 
@@ -72,7 +78,10 @@ export async function touchConversation(
 
 /** A user action that opens the 24-hour window without being a message (reaction, referral). */
 export async function touchWindow(db: Queryable, conversationId: number, at: number): Promise<void> {
-  await db.run('UPDATE conversations SET last_inbound_at = MAX(COALESCE(last_inbound_at, 0), ?) WHERE id = ?', [at, conversationId]);
+  await db.run('UPDATE conversations SET last_inbound_at = MAX(COALESCE(last_inbound_at, 0), ?) WHERE id = ?', [
+    at,
+    conversationId,
+  ]);
 }
 
 export function displayName(contact: { name: string | null; psid: string }): string {

@@ -6,7 +6,8 @@ import { badRequest, notFound } from '../core/errors';
 import { STATUSES, type ConversationStatus } from './conversations';
 
 async function exists(db: Queryable, conversationId: number): Promise<void> {
-  if (!(await db.get('SELECT id FROM conversations WHERE id = ?', [conversationId]))) throw notFound('That conversation does not exist.');
+  if (!(await db.get('SELECT id FROM conversations WHERE id = ?', [conversationId])))
+    throw notFound('That conversation does not exist.');
 }
 
 export class Workflow {
@@ -24,7 +25,11 @@ export class Workflow {
       throw badRequest('invalid-status', 'Choose open, pending or resolved (snooze has its own time).');
     }
     await exists(this.db, conversationId);
-    await this.db.run('UPDATE conversations SET status = ?, snoozed_until = NULL, updated_at = ? WHERE id = ?', [status, Date.now(), conversationId]);
+    await this.db.run('UPDATE conversations SET status = ?, snoozed_until = NULL, updated_at = ? WHERE id = ?', [
+      status,
+      Date.now(),
+      conversationId,
+    ]);
     this.changed(conversationId);
   }
 
@@ -33,13 +38,20 @@ export class Workflow {
     if (assigneeId !== null && !(await this.db.get("SELECT id FROM users WHERE id = ? AND status = 'active'", [assigneeId]))) {
       throw badRequest('invalid-assignee', 'Assign to an active user.');
     }
-    await this.db.run('UPDATE conversations SET assignee_id = ?, updated_at = ? WHERE id = ?', [assigneeId, Date.now(), conversationId]);
+    await this.db.run('UPDATE conversations SET assignee_id = ?, updated_at = ? WHERE id = ?', [
+      assigneeId,
+      Date.now(),
+      conversationId,
+    ]);
     this.changed(conversationId);
   }
 
   /** Replying to an unassigned conversation makes it yours. */
   async selfAssignIfUnassigned(conversationId: number, userId: number): Promise<void> {
-    const { changes } = await this.db.run('UPDATE conversations SET assignee_id = ? WHERE id = ? AND assignee_id IS NULL', [userId, conversationId]);
+    const { changes } = await this.db.run('UPDATE conversations SET assignee_id = ? WHERE id = ? AND assignee_id IS NULL', [
+      userId,
+      conversationId,
+    ]);
     if (changes) this.changed(conversationId);
   }
 
@@ -50,7 +62,10 @@ export class Workflow {
     await this.db.transaction(async (tx) => {
       await tx.run('INSERT OR IGNORE INTO labels (name) VALUES (?)', [clean]);
       const label = await tx.get<{ id: number }>('SELECT id FROM labels WHERE name = ?', [clean]);
-      await tx.run('INSERT OR IGNORE INTO conversation_labels (conversation_id, label_id) VALUES (?, ?)', [conversationId, label!.id]);
+      await tx.run('INSERT OR IGNORE INTO conversation_labels (conversation_id, label_id) VALUES (?, ?)', [
+        conversationId,
+        label!.id,
+      ]);
     });
     this.changed(conversationId);
   }
@@ -63,15 +78,25 @@ export class Workflow {
   async snooze(conversationId: number, until: number): Promise<void> {
     if (!Number.isFinite(until) || until <= Date.now()) throw badRequest('invalid-snooze', 'Choose a time in the future.');
     await exists(this.db, conversationId);
-    await this.db.run("UPDATE conversations SET status = 'snoozed', snoozed_until = ?, updated_at = ? WHERE id = ?", [until, Date.now(), conversationId]);
+    await this.db.run("UPDATE conversations SET status = 'snoozed', snoozed_until = ?, updated_at = ? WHERE id = ?", [
+      until,
+      Date.now(),
+      conversationId,
+    ]);
     this.changed(conversationId);
   }
 
   /** Run by a cron job: snoozed conversations whose time has come are open again. */
   async wakeSnoozed(now = Date.now()): Promise<number> {
-    const due = await this.db.all<{ id: number }>("SELECT id FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?", [now]);
+    const due = await this.db.all<{ id: number }>(
+      "SELECT id FROM conversations WHERE status = 'snoozed' AND snoozed_until <= ?",
+      [now],
+    );
     for (const { id } of due) {
-      await this.db.run("UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = ? WHERE id = ? AND status = 'snoozed'", [now, id]);
+      await this.db.run(
+        "UPDATE conversations SET status = 'open', snoozed_until = NULL, updated_at = ? WHERE id = ? AND status = 'snoozed'",
+        [now, id],
+      );
       this.changed(id);
     }
     return due.length;
@@ -85,7 +110,9 @@ export class Workflow {
 
   /** Returns whether there was anything unread (then Messenger gets mark_seen). */
   async markRead(conversationId: number): Promise<boolean> {
-    const { changes } = await this.db.run('UPDATE conversations SET unread_count = 0 WHERE id = ? AND unread_count > 0', [conversationId]);
+    const { changes } = await this.db.run('UPDATE conversations SET unread_count = 0 WHERE id = ? AND unread_count > 0', [
+      conversationId,
+    ]);
     if (changes) this.changed(conversationId);
     return changes > 0;
   }

@@ -35,21 +35,27 @@ async function readCapped(res: Response, cap: number): Promise<Buffer | 'too_lar
 
 export function attachmentJob(db: Db, bus: Bus, cap = MAX_INCOMING_BYTES) {
   return async (payload: Record<string, unknown>, job: { attempts: number }): Promise<void> => {
-    const row = await db.get<{ id: number; message_id: number; type: string; source_url: string | null; state: string; conversation_id: number }>(
+    const row = await db.get<{
+      id: number;
+      message_id: number;
+      type: string;
+      source_url: string | null;
+      state: string;
+      conversation_id: number;
+    }>(
       `SELECT a.id, a.message_id, a.type, a.source_url, a.state, m.conversation_id
        FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = ?`,
       [Number(payload.attachmentId)],
     );
     if (!row || row.state !== 'pending' || !row.source_url) return;
-    const settle = async (state: 'stored' | 'unavailable' | 'too_large', data?: { bytes: Buffer; contentType: string; name: string }) => {
-      await db.run('UPDATE attachments SET state = ?, data = ?, content_type = ?, name = COALESCE(name, ?), size = ? WHERE id = ?', [
-        state,
-        data?.bytes ?? null,
-        data?.contentType ?? null,
-        data?.name ?? null,
-        data?.bytes.length ?? null,
-        row.id,
-      ]);
+    const settle = async (
+      state: 'stored' | 'unavailable' | 'too_large',
+      data?: { bytes: Buffer; contentType: string; name: string },
+    ) => {
+      await db.run(
+        'UPDATE attachments SET state = ?, data = ?, content_type = ?, name = COALESCE(name, ?), size = ? WHERE id = ?',
+        [state, data?.bytes ?? null, data?.contentType ?? null, data?.name ?? null, data?.bytes.length ?? null, row.id],
+      );
       bus.emit('message', { conversationId: row.conversation_id, messageId: row.message_id, change: 'updated' });
     };
     let res: Response;
@@ -80,6 +86,10 @@ export function attachmentJob(db: Db, bus: Bus, cap = MAX_INCOMING_BYTES) {
       throw new RetryLater(`download failed: ${(err as Error).message}`);
     }
     if (bytes === 'too_large') return settle('too_large');
-    await settle('stored', { bytes, contentType, name: fileName(url, contentType, res.headers.get('content-disposition'), row.type) });
+    await settle('stored', {
+      bytes,
+      contentType,
+      name: fileName(url, contentType, res.headers.get('content-disposition'), row.type),
+    });
   };
 }

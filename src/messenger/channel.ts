@@ -44,7 +44,8 @@ export async function channelState(db: Queryable, config: Config): Promise<Chann
     appSecretSource,
     appId: config.fb.appId,
     sandbox,
-    tokenState: s['messenger.token_state'] === 'invalid' && s['messenger.token_fingerprint'] === fingerprint(token) ? 'invalid' : 'ok',
+    tokenState:
+      s['messenger.token_state'] === 'invalid' && s['messenger.token_fingerprint'] === fingerprint(token) ? 'invalid' : 'ok',
     tokenError: s['messenger.token_error'],
     humanAgentEnabled: s['messenger.human_agent'] === 'on',
     lastEventAt: number('messenger.last_event_at'),
@@ -54,7 +55,11 @@ export async function channelState(db: Queryable, config: Config): Promise<Chann
 
 async function createSandboxSecret(db: Queryable): Promise<string> {
   const secret = crypto.randomBytes(24).toString('hex');
-  await db.run('INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, ?)', ['messenger.sandbox_secret', secret, Date.now()]);
+  await db.run('INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, ?)', [
+    'messenger.sandbox_secret',
+    secret,
+    Date.now(),
+  ]);
   return (await db.get<{ value: string }>("SELECT value FROM settings WHERE key = 'messenger.sandbox_secret'"))!.value;
 }
 

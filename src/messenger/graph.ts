@@ -63,7 +63,11 @@ export class GraphClient {
     return `${this.options.baseUrl}/${this.options.version}${path}?${params}`;
   }
 
-  private async call<T>(method: 'GET' | 'POST', path: string, init: { query?: Record<string, string>; body?: string | FormData } = {}): Promise<T> {
+  private async call<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    init: { query?: Record<string, string>; body?: string | FormData } = {},
+  ): Promise<T> {
     let res: Response;
     try {
       res = await fetch(this.url(path, init.query), {
@@ -74,7 +78,10 @@ export class GraphClient {
       });
     } catch (err) {
       const e = err as Error;
-      throw new GraphError('transient', e.name === 'TimeoutError' ? 'Meta did not answer in time' : `cannot reach Meta: ${e.message}`);
+      throw new GraphError(
+        'transient',
+        e.name === 'TimeoutError' ? 'Meta did not answer in time' : `cannot reach Meta: ${e.message}`,
+      );
     }
     let text: string;
     try {
@@ -90,7 +97,8 @@ export class GraphClient {
       body = undefined;
     }
     if (!res.ok || (body as { error?: unknown })?.error) throw classify(res.status, body);
-    if (body === undefined) throw new GraphError('transient', `Graph API answered something that is not JSON (HTTP ${res.status})`, res.status);
+    if (body === undefined)
+      throw new GraphError('transient', `Graph API answered something that is not JSON (HTTP ${res.status})`, res.status);
     return body as T;
   }
 
@@ -120,12 +128,19 @@ export class GraphClient {
       // Multipart upload with `filedata`: works from a LAN, no public URL for the file needed.
       const form = new FormData();
       form.set('recipient', recipient);
-      form.set('message', JSON.stringify({ attachment: { type: part.file.type, payload: { is_reusable: false } }, metadata: input.metadata }));
+      form.set(
+        'message',
+        JSON.stringify({ attachment: { type: part.file.type, payload: { is_reusable: false } }, metadata: input.metadata }),
+      );
       for (const [k, v] of Object.entries(envelope)) form.set(k, v);
       form.set('filedata', new Blob([new Uint8Array(part.file.data)], { type: part.file.contentType }), part.file.name);
       body = form;
     } else {
-      body = JSON.stringify({ recipient: { id: input.psid }, ...envelope, message: { text: part.text, metadata: input.metadata } });
+      body = JSON.stringify({
+        recipient: { id: input.psid },
+        ...envelope,
+        message: { text: part.text, metadata: input.metadata },
+      });
     }
     const res = await this.call<{ message_id?: string }>('POST', '/me/messages', { body });
     if (!res.message_id) throw new GraphError('transient', 'Meta accepted the message but sent no message_id');

@@ -115,7 +115,12 @@ export class Ingest {
          WHERE ${chunk.map(() => '(k.page_id = ? AND k.psid = ?)').join(' OR ')}`,
         chunk.flatMap((k) => [k.pageId, k.psid]),
       );
-      for (const r of rows) this.threads.set(`${r.page_id}:${r.psid}`, { contactId: r.contact_id, conversationId: r.conversation_id, created: false });
+      for (const r of rows)
+        this.threads.set(`${r.page_id}:${r.psid}`, {
+          contactId: r.contact_id,
+          conversationId: r.conversation_id,
+          created: false,
+        });
     }
   }
 
@@ -176,7 +181,10 @@ export class Ingest {
 
   /** Remembers a natural key; false when it was seen before (a retry). */
   private async firstTime(key: string): Promise<boolean> {
-    const { changes } = await this.db.run('INSERT OR IGNORE INTO webhook_receipts (key, received_at) VALUES (?, ?)', [key, Date.now()]);
+    const { changes } = await this.db.run('INSERT OR IGNORE INTO webhook_receipts (key, received_at) VALUES (?, ?)', [
+      key,
+      Date.now(),
+    ]);
     if (changes === 0) this.result.duplicates++;
     return changes > 0;
   }
@@ -241,7 +249,9 @@ export class Ingest {
     });
     if (messageId === undefined) return;
     await this.attachments(messageId, attachments);
-    this.later(touchConversation(this.db, thread.conversationId, { at, direction: 'in', preview: preview(m.text, attachments[0]?.type) }));
+    this.later(
+      touchConversation(this.db, thread.conversationId, { at, direction: 'in', preview: preview(m.text, attachments[0]?.type) }),
+    );
   }
 
   private async attachments(messageId: number, attachments: IncomingAttachment[]): Promise<void> {
@@ -286,7 +296,9 @@ export class Ingest {
              state = CASE WHEN MAX(parts_sent, ?) >= parts_total THEN 'done' ELSE state END WHERE message_id = ?`,
           [ours.part + 1, ours.part + 1, ours.messageId],
         );
-        const row = await this.db.get<{ conversation_id: number }>('SELECT conversation_id FROM messages WHERE id = ?', [ours.messageId]);
+        const row = await this.db.get<{ conversation_id: number }>('SELECT conversation_id FROM messages WHERE id = ?', [
+          ours.messageId,
+        ]);
         if (row) this.result.messages.push({ conversationId: row.conversation_id, messageId: ours.messageId, change: 'updated' });
         this.result.duplicates++;
         return;
@@ -315,7 +327,9 @@ export class Ingest {
     });
     if (messageId === undefined) return;
     await this.attachments(messageId, attachments);
-    this.later(touchConversation(this.db, thread.conversationId, { at, direction: 'out', preview: preview(m.text, attachments[0]?.type) }));
+    this.later(
+      touchConversation(this.db, thread.conversationId, { at, direction: 'out', preview: preview(m.text, attachments[0]?.type) }),
+    );
   }
 
   private async postback(pageId: string, psid: string, p: NonNullable<MessagingEvent['postback']>, at: number): Promise<void> {
@@ -335,35 +349,46 @@ export class Ingest {
     });
     if (messageId === undefined) return;
     if (p.referral) await this.saveReferral(thread.contactId, p.referral);
-    this.later(touchConversation(this.db, thread.conversationId, { at, direction: 'in', preview: preview(p.title ?? 'Button tapped') }));
+    this.later(
+      touchConversation(this.db, thread.conversationId, { at, direction: 'in', preview: preview(p.title ?? 'Button tapped') }),
+    );
   }
 
   private async read(pageId: string, psid: string, watermark?: number): Promise<void> {
     const thread = await this.find(pageId, psid);
     if (!thread || typeof watermark !== 'number') return this.skip('read for an unknown thread or without watermark');
     // Everything sent at or before the watermark was read; watermarks are idempotent by nature.
-    await this.advance(thread.conversationId, 'read', "status IN ('sent', 'delivered') AND COALESCE(sent_at, created_at) <= ?", [watermark]);
+    await this.advance(thread.conversationId, 'read', "status IN ('sent', 'delivered') AND COALESCE(sent_at, created_at) <= ?", [
+      watermark,
+    ]);
   }
 
   private async delivery(pageId: string, psid: string, d: NonNullable<MessagingEvent['delivery']>): Promise<void> {
     const thread = await this.find(pageId, psid);
     if (!thread) return this.skip('delivery for an unknown thread');
     if (typeof d.watermark === 'number') {
-      await this.advance(thread.conversationId, 'delivered', "status = 'sent' AND COALESCE(sent_at, created_at) <= ?", [d.watermark]);
+      await this.advance(thread.conversationId, 'delivered', "status = 'sent' AND COALESCE(sent_at, created_at) <= ?", [
+        d.watermark,
+      ]);
     }
     for (const mid of d.mids ?? []) await this.advance(thread.conversationId, 'delivered', "status = 'sent' AND mid = ?", [mid]);
   }
 
-  private async advance(conversationId: number, status: 'delivered' | 'read', condition: string, params: (string | number)[]): Promise<void> {
+  private async advance(
+    conversationId: number,
+    status: 'delivered' | 'read',
+    condition: string,
+    params: (string | number)[],
+  ): Promise<void> {
     const rows = await this.db.all<{ id: number }>(
       `SELECT id FROM messages WHERE conversation_id = ? AND direction = 'out' AND kind = 'message' AND ${condition}`,
       [conversationId, ...params],
     );
     if (rows.length === 0) return;
-    await this.db.run(
-      `UPDATE messages SET status = ? WHERE id IN (${rows.map(() => '?').join(',')})`,
-      [status, ...rows.map((r) => r.id)],
-    );
+    await this.db.run(`UPDATE messages SET status = ? WHERE id IN (${rows.map(() => '?').join(',')})`, [
+      status,
+      ...rows.map((r) => r.id),
+    ]);
     for (const r of rows) this.result.messages.push({ conversationId, messageId: r.id, change: 'updated' });
     this.result.stored++;
   }
@@ -375,12 +400,16 @@ export class Ingest {
     if (!(await this.firstTime(`${key}${at}:${r.action ?? 'react'}`))) return;
     // Out of order (Meta's retries after an outage): an older react/unreact must not undo a newer one.
     const newer = await this.db.get(
-      "SELECT 1 FROM webhook_receipts WHERE substr(key, 1, ?) = ? AND CAST(substr(key, ? + 1) AS INTEGER) > ?",
+      'SELECT 1 FROM webhook_receipts WHERE substr(key, 1, ?) = ? AND CAST(substr(key, ? + 1) AS INTEGER) > ?',
       [key.length, key, key.length, at],
     );
     if (newer) return;
     const emoji = r.action === 'unreact' ? null : (r.emoji ?? r.reaction ?? null);
-    const { changes } = await this.db.run('UPDATE messages SET reaction = ? WHERE mid = ? AND conversation_id = ?', [emoji, r.mid, thread.conversationId]);
+    const { changes } = await this.db.run('UPDATE messages SET reaction = ? WHERE mid = ? AND conversation_id = ?', [
+      emoji,
+      r.mid,
+      thread.conversationId,
+    ]);
     // A reaction re-opens the 24-hour window (PROTOCOL.md §C).
     await touchWindow(this.db, thread.conversationId, at);
     if (changes > 0) {
@@ -404,7 +433,14 @@ export class Ingest {
     await this.db.run(
       `UPDATE contacts SET referral_ref = COALESCE(?, referral_ref), referral_source = COALESCE(?, referral_source),
          referral_ad_id = COALESCE(?, referral_ad_id), lead_source = COALESCE(lead_source, ?), updated_at = ? WHERE id = ?`,
-      [ref.ref ?? null, ref.source ?? null, ref.ad_id ?? null, ref.source ? ref.source.toLowerCase() : null, Date.now(), contactId],
+      [
+        ref.ref ?? null,
+        ref.source ?? null,
+        ref.ad_id ?? null,
+        ref.source ? ref.source.toLowerCase() : null,
+        Date.now(),
+        contactId,
+      ],
     );
   }
 
@@ -412,10 +448,10 @@ export class Ingest {
     const thread = await this.find(pageId, psid);
     if (!thread || !e.mid) return this.skip('edit for an unknown thread or message');
     if (!(await this.firstTime(`edit:${e.mid}:${e.num_edit ?? at}`))) return;
-    const row = await this.db.get<{ id: number; edited_at: number | null }>('SELECT id, edited_at FROM messages WHERE mid = ? AND conversation_id = ?', [
-      e.mid,
-      thread.conversationId,
-    ]);
+    const row = await this.db.get<{ id: number; edited_at: number | null }>(
+      'SELECT id, edited_at FROM messages WHERE mid = ? AND conversation_id = ?',
+      [e.mid, thread.conversationId],
+    );
     if (!row) return this.skip('edit of a message we never received');
     // Edits can arrive out of order too: the newest one wins.
     if (row.edited_at && row.edited_at > at) return;
@@ -441,7 +477,11 @@ export function usableAttachments(m: IncomingMessage): IncomingAttachment[] {
   const stickerIds = new Set(list.filter((a) => a.type === 'sticker').map((a) => String(a.payload?.sticker_id ?? '')));
   if (m.sticker_id != null && !list.some((a) => a.type === 'sticker')) {
     // The older shape: sticker_id on the message and the sticker as an image.
-    return list.map((a) => (a.type === 'image' ? { ...a, type: 'sticker', payload: { ...a.payload, sticker_id: m.sticker_id } } : a));
+    return list.map((a) =>
+      a.type === 'image' ? { ...a, type: 'sticker', payload: { ...a.payload, sticker_id: m.sticker_id } } : a,
+    );
   }
-  return list.filter((a) => !(a.type === 'image' && a.payload?.sticker_id != null && stickerIds.has(String(a.payload.sticker_id))));
+  return list.filter(
+    (a) => !(a.type === 'image' && a.payload?.sticker_id != null && stickerIds.has(String(a.payload.sticker_id))),
+  );
 }

@@ -48,15 +48,21 @@ export async function queueMessage(db: Db, config: Config, input: QueueInput): P
   if (!text && files.length === 0) throw badRequest('empty-message', 'Write a message or attach a file.');
   if (text.length > MAX_TEXT) throw badRequest('message-too-long', `Keep a message under ${MAX_TEXT} characters.`);
   for (const f of files) {
-    if (f.data.length > MAX_FILE_BYTES) throw new AppError(413, 'file-too-large', `${f.name} is larger than Messenger's 25 MB limit.`);
+    if (f.data.length > MAX_FILE_BYTES)
+      throw new AppError(413, 'file-too-large', `${f.name} is larger than Messenger's 25 MB limit.`);
   }
   const state = await channelState(db, config);
   return db.transaction(async (tx) => {
-    const conversation = await tx.get<{ id: number; last_inbound_at: number | null }>('SELECT id, last_inbound_at FROM conversations WHERE id = ?', [
-      input.conversationId,
-    ]);
+    const conversation = await tx.get<{ id: number; last_inbound_at: number | null }>(
+      'SELECT id, last_inbound_at FROM conversations WHERE id = ?',
+      [input.conversationId],
+    );
     if (!conversation) throw notFound('That conversation does not exist.');
-    const window = decideWindow({ lastInboundAt: conversation.last_inbound_at, sentBy: input.sentBy, humanAgentEnabled: state.humanAgentEnabled });
+    const window = decideWindow({
+      lastInboundAt: conversation.last_inbound_at,
+      sentBy: input.sentBy,
+      humanAgentEnabled: state.humanAgentEnabled,
+    });
     if (!window.ok) throw new AppError(422, window.code, window.reason);
     const now = Date.now();
     const { lastID: messageId } = await tx.run(
@@ -77,7 +83,11 @@ export async function queueMessage(db: Db, config: Config, input: QueueInput): P
        VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
       [messageId, input.conversationId, now, partsTotal, now, now],
     );
-    await touchConversation(tx, input.conversationId, { at: now, direction: 'out', preview: preview(text, files[0] && fileType(files[0].contentType)) });
+    await touchConversation(tx, input.conversationId, {
+      at: now,
+      direction: 'out',
+      preview: preview(text, files[0] && fileType(files[0].contentType)),
+    });
     return { id: messageId, status: 'queued' as const };
   });
 }
@@ -92,11 +102,10 @@ export async function retryMessage(db: Db, messageId: number, conversationId?: n
     if (!row) throw notFound('That message does not exist.');
     if (row.status !== 'failed') throw new AppError(409, 'not-failed', 'Only a failed message can be retried.');
     await tx.run("UPDATE messages SET status = 'queued', error_code = NULL, error_message = NULL WHERE id = ?", [messageId]);
-    await tx.run("UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL, updated_at = ? WHERE message_id = ?", [
-      Date.now(),
-      Date.now(),
-      messageId,
-    ]);
+    await tx.run(
+      "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL, updated_at = ? WHERE message_id = ?",
+      [Date.now(), Date.now(), messageId],
+    );
   });
 }
 
@@ -136,7 +145,9 @@ export class OutboxSender {
     const state = await channelState(this.db, this.config);
     const now = Date.now();
     // After a crash mid-send: give the echo a grace period to prove the part went, then retry.
-    await this.db.run("UPDATE outbox SET state = 'pending' WHERE state = 'sending' AND attempt_started_at < ?", [now - SENDING_GRACE_MS]);
+    await this.db.run("UPDATE outbox SET state = 'pending' WHERE state = 'sending' AND attempt_started_at < ?", [
+      now - SENDING_GRACE_MS,
+    ]);
     if (state.sandbox) return this.sandboxPass();
     if (state.tokenState === 'invalid') {
       await this.db.run("UPDATE outbox SET state = 'held' WHERE state = 'pending'");
@@ -170,7 +181,10 @@ export class OutboxSender {
     );
     for (const item of items) {
       await this.db.transaction(async (tx) => {
-        await tx.run("UPDATE messages SET status = 'sandbox', sent_at = ? WHERE id = ? AND status = 'queued'", [Date.now(), item.message_id]);
+        await tx.run("UPDATE messages SET status = 'sandbox', sent_at = ? WHERE id = ? AND status = 'queued'", [
+          Date.now(),
+          item.message_id,
+        ]);
         await tx.run("UPDATE outbox SET state = 'done', updated_at = ? WHERE message_id = ?", [Date.now(), item.message_id]);
       });
       this.changed(item.conversation_id, item.message_id);
@@ -197,7 +211,12 @@ export class OutboxSender {
     return parts;
   }
 
-  private async deliver(item: DueItem, graph: NonNullable<ReturnType<typeof graphClient>>, humanAgent: boolean, token?: string): Promise<'ok' | 'stop'> {
+  private async deliver(
+    item: DueItem,
+    graph: NonNullable<ReturnType<typeof graphClient>>,
+    humanAgent: boolean,
+    token?: string,
+  ): Promise<'ok' | 'stop'> {
     const claimed = await this.db.run(
       "UPDATE outbox SET state = 'sending', attempts = attempts + 1, attempt_started_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'",
       [Date.now(), Date.now(), item.id],
@@ -219,7 +238,9 @@ export class OutboxSender {
       return 'ok';
     }
     const parts = await this.parts(item.message_id);
-    const fresh = await this.db.get<{ parts_sent: number; state: string }>('SELECT parts_sent, state FROM outbox WHERE id = ?', [item.id]);
+    const fresh = await this.db.get<{ parts_sent: number; state: string }>('SELECT parts_sent, state FROM outbox WHERE id = ?', [
+      item.id,
+    ]);
     for (let i = fresh?.parts_sent ?? item.parts_sent; i < parts.length; i++) {
       // Meta's read/delivery watermarks are in Meta's time of the message, which is between the
       // request and its answer: take the request's start, not the (later) moment the answer came.
@@ -233,8 +254,16 @@ export class OutboxSender {
           metadata: outboxMetadata(item.message_id, i),
         });
         await this.db.transaction(async (tx) => {
-          await tx.run('UPDATE outbox SET parts_sent = MAX(parts_sent, ?), updated_at = ? WHERE id = ?', [i + 1, Date.now(), item.id]);
-          await tx.run('UPDATE messages SET mid = COALESCE(mid, ?), sent_at = COALESCE(sent_at, ?) WHERE id = ?', [mid, requestedAt, item.message_id]);
+          await tx.run('UPDATE outbox SET parts_sent = MAX(parts_sent, ?), updated_at = ? WHERE id = ?', [
+            i + 1,
+            Date.now(),
+            item.id,
+          ]);
+          await tx.run('UPDATE messages SET mid = COALESCE(mid, ?), sent_at = COALESCE(sent_at, ?) WHERE id = ?', [
+            mid,
+            requestedAt,
+            item.message_id,
+          ]);
         });
       } catch (err) {
         if (!(err instanceof GraphError)) throw err;
@@ -243,9 +272,10 @@ export class OutboxSender {
     }
     await this.db.transaction(async (tx) => {
       await tx.run("UPDATE outbox SET state = 'done', last_error = NULL, updated_at = ? WHERE id = ?", [Date.now(), item.id]);
-      await tx.run("UPDATE messages SET status = 'sent', error_code = NULL, error_message = NULL WHERE id = ? AND status IN ('queued', 'failed')", [
-        item.message_id,
-      ]);
+      await tx.run(
+        "UPDATE messages SET status = 'sent', error_code = NULL, error_message = NULL WHERE id = ? AND status IN ('queued', 'failed')",
+        [item.message_id],
+      );
       await setSetting(tx, 'messenger.last_send_at', String(Date.now()));
     });
     this.changed(item.conversation_id, item.message_id);
@@ -253,7 +283,13 @@ export class OutboxSender {
   }
 
   private async handleError(item: DueItem, err: GraphError, token?: string): Promise<'ok' | 'stop'> {
-    log.warn('send failed', { message: item.message_id, kind: err.kind, code: err.code, subcode: err.subcode, error: err.message });
+    log.warn('send failed', {
+      message: item.message_id,
+      kind: err.kind,
+      code: err.code,
+      subcode: err.subcode,
+      error: err.message,
+    });
     switch (err.kind) {
       case 'token':
         // Inbound keeps working; replies wait (held, not lost) until the owner gives a new token.
@@ -267,12 +303,10 @@ export class OutboxSender {
           await this.fail(item, 'meta-unavailable', `Meta kept failing (${err.message}). Try again later.`);
           return 'ok';
         }
-        await this.db.run("UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?", [
-          Date.now() + backoffMs(attempts, 2000, 10 * 60 * 1000),
-          err.message,
-          Date.now(),
-          item.id,
-        ]);
+        await this.db.run(
+          "UPDATE outbox SET state = 'pending', next_attempt_at = ?, last_error = ?, updated_at = ? WHERE id = ?",
+          [Date.now() + backoffMs(attempts, 2000, 10 * 60 * 1000), err.message, Date.now(), item.id],
+        );
         return 'ok';
       }
       case 'unavailable':
@@ -289,8 +323,16 @@ export class OutboxSender {
 
   private async fail(item: DueItem, code: string, message: string): Promise<void> {
     await this.db.transaction(async (tx) => {
-      await tx.run("UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ?", [message, Date.now(), item.id]);
-      await tx.run("UPDATE messages SET status = 'failed', error_code = ?, error_message = ? WHERE id = ?", [code, message, item.message_id]);
+      await tx.run("UPDATE outbox SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ?", [
+        message,
+        Date.now(),
+        item.id,
+      ]);
+      await tx.run("UPDATE messages SET status = 'failed', error_code = ?, error_message = ? WHERE id = ?", [
+        code,
+        message,
+        item.message_id,
+      ]);
     });
     this.changed(item.conversation_id, item.message_id);
   }

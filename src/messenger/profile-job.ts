@@ -11,9 +11,10 @@ import { GraphError } from './graph';
 
 export function profileJob(db: Db, config: Config, bus?: Bus) {
   return async (payload: Record<string, unknown>): Promise<void> => {
-    const contact = await db.get<{ id: number; psid: string; name: string | null }>('SELECT id, psid, name FROM contacts WHERE id = ?', [
-      Number(payload.contactId),
-    ]);
+    const contact = await db.get<{ id: number; psid: string; name: string | null }>(
+      'SELECT id, psid, name FROM contacts WHERE id = ?',
+      [Number(payload.contactId)],
+    );
     if (!contact) return; // deleted meanwhile
     const state = await channelState(db, config);
     let name: string | undefined;

@@ -11,9 +11,10 @@ export function senderActionJob(db: Db, config: Config) {
     const state = await channelState(db, config);
     const graph = graphClient(config, state);
     if (!graph || state.tokenState === 'invalid') return;
-    const contact = await db.get<{ psid: string }>('SELECT k.psid FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = ?', [
-      Number(payload.conversationId),
-    ]);
+    const contact = await db.get<{ psid: string }>(
+      'SELECT k.psid FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE c.id = ?',
+      [Number(payload.conversationId)],
+    );
     if (!contact) return;
     try {
       await graph.senderAction(contact.psid, payload.action === 'typing_on' ? 'typing_on' : 'mark_seen');

@@ -29,7 +29,11 @@ export function simulatorRouter(deps: Deps): Router {
     if (!name) return { name: '', messages: [] };
     const state = await channelState(db, config);
     const thread = await findThread(db, state.pageId, simulatedPsid(name));
-    return { name, messages: thread ? await listMessages(db, thread.conversationId) : [], conversationId: thread?.conversationId };
+    return {
+      name,
+      messages: thread ? await listMessages(db, thread.conversationId) : [],
+      conversationId: thread?.conversationId,
+    };
   }
 
   async function render(req: Request, res: Response, extra: { error?: string; name?: string } = {}, status = 200) {
@@ -60,9 +64,13 @@ export function simulatorRouter(deps: Deps): Router {
   router.post('/simulator', requireUser, requireOwner, upload.single('file'), uploadCsrf, async (req, res) => {
     const state = await channelState(db, config);
     if (!state.sandbox) throw new AppError(409, 'not-sandbox', 'The Simulator only works in sandbox mode (no Page token set).');
-    const name = String(req.body?.name ?? '').trim().slice(0, 80);
+    const name = String(req.body?.name ?? '')
+      .trim()
+      .slice(0, 80);
     const text = String(req.body?.text ?? '').trim();
-    const file = req.file ? { name: req.file.originalname, contentType: req.file.mimetype || 'application/octet-stream', data: req.file.buffer } : undefined;
+    const file = req.file
+      ? { name: req.file.originalname, contentType: req.file.mimetype || 'application/octet-stream', data: req.file.buffer }
+      : undefined;
     if (!name) return render(req, res, { error: 'Give the customer a name.', name }, 400);
     if (!text && !file) return render(req, res, { error: 'Write a message or attach a file.', name }, 400);
     const base = ownBaseUrl(req);
@@ -76,7 +84,10 @@ export function simulatorRouter(deps: Deps): Router {
   router.get('/simulator/files/:token/:name', async (req, res) => {
     const file = await takeSimulatorFile(db, req.params.token);
     if (!file) throw notFound('URL signature expired');
-    res.set({ 'Content-Type': file.content_type, 'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}` });
+    res.set({
+      'Content-Type': file.content_type,
+      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+    });
     res.send(file.data);
   });
 

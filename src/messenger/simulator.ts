@@ -46,7 +46,10 @@ export async function buildSimulatedEvent(db: Queryable, baseUrl: string, input:
       Date.now(),
     ]);
     message.attachments = [
-      { type: attachmentType(input.file.contentType), payload: { url: `${baseUrl}/simulator/files/${token}/${encodeURIComponent(input.file.name)}` } },
+      {
+        type: attachmentType(input.file.contentType),
+        payload: { url: `${baseUrl}/simulator/files/${token}/${encodeURIComponent(input.file.name)}` },
+      },
     ];
   }
   const body = {
@@ -76,11 +79,15 @@ export async function deliverToWebhook(baseUrl: string, body: unknown, appSecret
 }
 
 /** Serves a simulator file once; files older than an hour are dropped either way. */
-export async function takeSimulatorFile(db: Queryable, token: string): Promise<{ name: string; content_type: string; data: Buffer } | undefined> {
+export async function takeSimulatorFile(
+  db: Queryable,
+  token: string,
+): Promise<{ name: string; content_type: string; data: Buffer } | undefined> {
   await db.run('DELETE FROM simulator_files WHERE created_at < ?', [Date.now() - 3600 * 1000]);
-  const row = await db.get<{ name: string; content_type: string; data: Buffer }>('SELECT name, content_type, data FROM simulator_files WHERE token = ?', [
-    token,
-  ]);
+  const row = await db.get<{ name: string; content_type: string; data: Buffer }>(
+    'SELECT name, content_type, data FROM simulator_files WHERE token = ?',
+    [token],
+  );
   if (row) await db.run('DELETE FROM simulator_files WHERE token = ?', [token]);
   return row;
 }

@@ -12,10 +12,19 @@ export type WindowDecision =
   | { ok: true; messagingType: MessagingType; tag?: 'HUMAN_AGENT'; closesAt: number }
   | { ok: false; code: 'outside-messaging-window'; reason: string };
 
-export function decideWindow(input: { lastInboundAt: number | null; sentBy: SentBy; humanAgentEnabled: boolean; now?: number }): WindowDecision {
+export function decideWindow(input: {
+  lastInboundAt: number | null;
+  sentBy: SentBy;
+  humanAgentEnabled: boolean;
+  now?: number;
+}): WindowDecision {
   const now = input.now ?? Date.now();
   if (!input.lastInboundAt) {
-    return { ok: false, code: 'outside-messaging-window', reason: 'The customer has not written yet; Messenger only allows replies.' };
+    return {
+      ok: false,
+      code: 'outside-messaging-window',
+      reason: 'The customer has not written yet; Messenger only allows replies.',
+    };
   }
   const age = now - input.lastInboundAt;
   if (age <= DAY_MS) return { ok: true, messagingType: 'RESPONSE', closesAt: input.lastInboundAt + DAY_MS };
@@ -26,11 +35,20 @@ export function decideWindow(input: { lastInboundAt: number | null; sentBy: Sent
     return {
       ok: false,
       code: 'outside-messaging-window',
-      reason: 'More than 24 hours have passed since the customer wrote. Enable the Human Agent tag in Settings to answer until day 7.',
+      reason:
+        'More than 24 hours have passed since the customer wrote. Enable the Human Agent tag in Settings to answer until day 7.',
     };
   }
   if (age <= HUMAN_AGENT_MS) {
-    return { ok: false, code: 'outside-messaging-window', reason: 'More than 24 hours have passed; only a person may answer now (Human Agent tag).' };
+    return {
+      ok: false,
+      code: 'outside-messaging-window',
+      reason: 'More than 24 hours have passed; only a person may answer now (Human Agent tag).',
+    };
   }
-  return { ok: false, code: 'outside-messaging-window', reason: 'More than 7 days have passed since the customer wrote; Messenger allows no reply until they write again.' };
+  return {
+    ok: false,
+    code: 'outside-messaging-window',
+    reason: 'More than 7 days have passed since the customer wrote; Messenger allows no reply until they write again.',
+  };
 }

@@ -13,18 +13,15 @@ export interface AuditEntry {
 }
 
 export async function audit(db: Queryable, entry: AuditEntry): Promise<void> {
-  await db.run(
-    'INSERT INTO audit_log (at, actor_user_id, actor, action, target, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    [
-      Date.now(),
-      entry.actorUserId ?? null,
-      entry.actor,
-      entry.action,
-      entry.target ?? null,
-      entry.detail ? JSON.stringify(entry.detail) : null,
-      entry.ip ?? null,
-    ],
-  );
+  await db.run('INSERT INTO audit_log (at, actor_user_id, actor, action, target, detail, ip) VALUES (?, ?, ?, ?, ?, ?, ?)', [
+    Date.now(),
+    entry.actorUserId ?? null,
+    entry.actor,
+    entry.action,
+    entry.target ?? null,
+    entry.detail ? JSON.stringify(entry.detail) : null,
+    entry.ip ?? null,
+  ]);
 }
 
 export interface AuditRow {

@@ -24,7 +24,14 @@ export function privacyRouter(deps: Deps): Router {
   });
 
   router.get('/privacy/manage', requireUser, requireOwner, async (_req, res) => {
-    const requests = await db.all<{ code: string; status: string; requested_at: number; deadline: number; done_at: number | null; source: string }>(
+    const requests = await db.all<{
+      code: string;
+      status: string;
+      requested_at: number;
+      deadline: number;
+      done_at: number | null;
+      source: string;
+    }>(
       'SELECT code, status, requested_at, deadline, done_at, source FROM deletion_requests ORDER BY requested_at DESC LIMIT 100',
     );
     res.render('privacy/manage', {

@@ -96,13 +96,16 @@ export function settingsRouter(deps: Deps): Router {
     const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string).trim() : '');
     const pageId = text('page_id');
     if (pageId && !/^\d+$/.test(pageId)) {
-      return render(res, await getBusinessProfile(db), {}, false, { messengerError: 'The Page id is a number, like 104729385012345.' });
+      return render(res, await getBusinessProfile(db), {}, false, {
+        messengerError: 'The Page id is a number, like 104729385012345.',
+      });
     }
     const before = await channelState(db, config);
     if (!config.fb.pageId) await setSetting(db, 'messenger.page_id', pageId);
     if (!config.fb.pageAccessToken && text('page_token')) await setSetting(db, 'messenger.page_token', text('page_token'));
     if (!config.fb.appSecret && text('app_secret')) await setSetting(db, 'messenger.app_secret', text('app_secret'));
-    if (!config.fb.pageAccessToken && body.remove_token === 'on') await db.run("DELETE FROM settings WHERE key = 'messenger.page_token'");
+    if (!config.fb.pageAccessToken && body.remove_token === 'on')
+      await db.run("DELETE FROM settings WHERE key = 'messenger.page_token'");
     await setSetting(db, 'messenger.human_agent', body.human_agent === 'on' ? 'on' : 'off');
     const after = await channelState(db, config);
     if (after.token !== before.token) {
@@ -146,7 +149,12 @@ export function settingsRouter(deps: Deps): Router {
     const { profile, problems } = validateBusinessProfile(req.body as Record<string, unknown>);
     if (Object.keys(problems).length) return render(res, profile, problems);
     await saveBusinessProfile(db, profile);
-    await audit(db, { actorUserId: req.session?.user.id, actor: req.session?.user.email ?? 'token', action: 'settings.business-saved', ip: req.ip });
+    await audit(db, {
+      actorUserId: req.session?.user.id,
+      actor: req.session?.user.email ?? 'token',
+      action: 'settings.business-saved',
+      ip: req.ip,
+    });
     res.redirect(303, '/settings?saved=1');
   });
 

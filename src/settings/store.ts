@@ -49,6 +49,10 @@ export async function verifyToken(db: Queryable, fromEnv: string | undefined): P
   const stored = await getSetting(db, 'messenger.verify_token');
   if (stored) return stored;
   const token = crypto.randomBytes(18).toString('base64url');
-  await db.run('INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, ?)', ['messenger.verify_token', token, Date.now()]);
+  await db.run('INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, ?)', [
+    'messenger.verify_token',
+    token,
+    Date.now(),
+  ]);
   return (await getSetting(db, 'messenger.verify_token'))!;
 }

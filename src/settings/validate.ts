@@ -1,7 +1,10 @@
 // Checks for the business profile form; each problem is keyed by field so the form can show it in place.
 import type { BusinessProfile } from './store';
 
-export function validateBusinessProfile(body: Record<string, unknown>): { profile: BusinessProfile; problems: Record<string, string> } {
+export function validateBusinessProfile(body: Record<string, unknown>): {
+  profile: BusinessProfile;
+  problems: Record<string, string>;
+} {
   const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string).trim() : '');
   const profile = { businessName: text('business_name'), contactEmail: text('contact_email'), website: text('website') };
   const problems: Record<string, string> = {};

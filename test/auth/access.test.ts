@@ -95,19 +95,30 @@ describe('access control', () => {
 
     it('should refuse a wrong token', async () => {
       const { agent } = await signIn(ctx.app, 'owner@example.com');
-      const res = await agent.post('/logout').type('form').send({ _csrf: 'x'.repeat(32) });
+      const res = await agent
+        .post('/logout')
+        .type('form')
+        .send({ _csrf: 'x'.repeat(32) });
       assert.equal(res.status, 403);
       assert.equal((await ctx.deps.db.get<{ n: number }>('SELECT count(*) AS n FROM sessions'))?.n, 1);
     });
 
     it('should accept the token in X-CSRF-Token, as htmx sends it', async () => {
       const { agent, csrf } = await signIn(ctx.app, 'owner@example.com');
-      const res = await agent.post('/settings/business').set('X-CSRF-Token', csrf).set('HX-Request', 'true').type('form').send({ business_name: 'Bakery' });
+      const res = await agent
+        .post('/settings/business')
+        .set('X-CSRF-Token', csrf)
+        .set('HX-Request', 'true')
+        .type('form')
+        .send({ business_name: 'Bakery' });
       assert.equal(res.status, 303);
     });
 
     it('should refuse a sign-in POST without the pre-session token', async () => {
-      const res = await request(ctx.app).post('/login').type('form').send({ email: 'owner@example.com', password: 'whatever password' });
+      const res = await request(ctx.app)
+        .post('/login')
+        .type('form')
+        .send({ email: 'owner@example.com', password: 'whatever password' });
       assert.equal(res.status, 403);
     });
 
@@ -116,7 +127,10 @@ describe('access control', () => {
       const tokenA = await csrfOf(a, '/login');
       const b = request.agent(ctx.app);
       await b.get('/login');
-      const res = await b.post('/login').type('form').send({ _csrf: tokenA, email: 'owner@example.com', password: 'whatever password' });
+      const res = await b
+        .post('/login')
+        .type('form')
+        .send({ _csrf: tokenA, email: 'owner@example.com', password: 'whatever password' });
       assert.equal(res.status, 403);
     });
 

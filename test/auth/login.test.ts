@@ -29,7 +29,9 @@ describe('sign-in and sign-out', () => {
       assert.match(cookie, /SameSite=Lax/);
       assert.doesNotMatch(cookie, /Secure/, 'not Secure on a plain-http PUBLIC_URL');
       assert.equal((await agent.get('/')).status, 200);
-      const row = await ctx.deps.db.get<{ action: string; actor: string }>("SELECT action, actor FROM audit_log WHERE action = 'login'");
+      const row = await ctx.deps.db.get<{ action: string; actor: string }>(
+        "SELECT action, actor FROM audit_log WHERE action = 'login'",
+      );
       assert.deepEqual(row, { action: 'login', actor: 'owner@example.com' });
     });
 
@@ -60,11 +62,17 @@ describe('sign-in and sign-out', () => {
     it('should go to a local ?next= address after sign-in, never to another site', async () => {
       const agent = request.agent(ctx.app);
       let csrf = await csrfOf(agent, '/login');
-      let res = await agent.post('/login?next=%2Fcontacts').type('form').send({ _csrf: csrf, email: 'owner@example.com', password: PASSWORD });
+      let res = await agent
+        .post('/login?next=%2Fcontacts')
+        .type('form')
+        .send({ _csrf: csrf, email: 'owner@example.com', password: PASSWORD });
       assert.equal(res.headers.location, '/contacts');
       const other = request.agent(ctx.app);
       csrf = await csrfOf(other, '/login');
-      res = await other.post('/login').type('form').send({ _csrf: csrf, email: 'owner@example.com', password: PASSWORD, next: '//evil.example' });
+      res = await other
+        .post('/login')
+        .type('form')
+        .send({ _csrf: csrf, email: 'owner@example.com', password: PASSWORD, next: '//evil.example' });
       assert.equal(res.headers.location, '/');
     });
 
@@ -83,7 +91,9 @@ describe('sign-in and sign-out', () => {
       assert.equal(res.status, 429);
       assert.match(res.text, /locked/);
       assert.ok(Number(res.headers['retry-after']) > 0);
-      const throttled = await ctx.deps.db.get<{ n: number }>("SELECT count(*) AS n FROM audit_log WHERE action = 'login.throttled'");
+      const throttled = await ctx.deps.db.get<{ n: number }>(
+        "SELECT count(*) AS n FROM audit_log WHERE action = 'login.throttled'",
+      );
       assert.equal(throttled?.n, 1);
     });
 

@@ -44,7 +44,10 @@ describe('first start: /setup', () => {
     const stranger = request.agent(ctx.app);
     assert.equal((await stranger.get('/setup')).status, 404);
     const csrf2 = await csrfOf(stranger, '/login');
-    const again = await stranger.post('/setup').type('form').send({ _csrf: csrf2, email: 'evil@example.com', password: PASSWORD });
+    const again = await stranger
+      .post('/setup')
+      .type('form')
+      .send({ _csrf: csrf2, email: 'evil@example.com', password: PASSWORD });
     assert.equal(again.status, 404);
     assert.equal((await ctx.deps.db.get<{ n: number }>('SELECT count(*) AS n FROM users'))?.n, 1);
   });

@@ -26,11 +26,16 @@ describe('the Users page (owner)', () => {
     const form = await guest.get(link);
     assert.equal(form.status, 200);
     assert.match(form.text, /new@example.com/);
-    const accepted = await guest.post(link).type('form').send({ _csrf: csrfFrom(form.text), name: 'New Person', password: PASSWORD });
+    const accepted = await guest
+      .post(link)
+      .type('form')
+      .send({ _csrf: csrfFrom(form.text), name: 'New Person', password: PASSWORD });
     assert.equal(accepted.status, 303);
     assert.equal((await guest.get('/')).status, 200, 'signed in after accepting');
     assert.equal((await request(ctx.app).get(link)).status, 404, 'the link is used up');
-    const user = await ctx.deps.db.get<{ role: string; status: string; name: string }>("SELECT role, status, name FROM users WHERE email = 'new@example.com'");
+    const user = await ctx.deps.db.get<{ role: string; status: string; name: string }>(
+      "SELECT role, status, name FROM users WHERE email = 'new@example.com'",
+    );
     assert.deepEqual(user, { role: 'staff', status: 'active', name: 'New Person' });
   });
 
@@ -46,7 +51,9 @@ describe('the Users page (owner)', () => {
     const res = await agent.post(`/users/${staff.id}/role`).type('form').send({ _csrf: csrf, role: 'owner' });
     assert.equal(res.status, 303);
     assert.equal((await ctx.deps.db.get<{ role: string }>('SELECT role FROM users WHERE id = ?', [staff.id]))?.role, 'owner');
-    const audit = await ctx.deps.db.get<{ detail: string; target: string }>("SELECT detail, target FROM audit_log WHERE action = 'user.role-changed'");
+    const audit = await ctx.deps.db.get<{ detail: string; target: string }>(
+      "SELECT detail, target FROM audit_log WHERE action = 'user.role-changed'",
+    );
     assert.equal(audit?.target, 'staff@example.com');
     assert.deepEqual(JSON.parse(audit!.detail), { from: 'staff', to: 'owner' });
   });

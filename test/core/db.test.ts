@@ -22,13 +22,31 @@ describe('core/db and migrations', () => {
   describe('migrate()', () => {
     it('should apply every migration on an empty database and record each one', async () => {
       const applied = await migrate(db);
-      assert.deepEqual(applied, listMigrations().map((m) => m.version));
+      assert.deepEqual(
+        applied,
+        listMigrations().map((m) => m.version),
+      );
       const tables = (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")).map((r) => r.name);
-      for (const table of ['users', 'sessions', 'settings', 'contacts', 'conversations', 'messages', 'attachments', 'outbox', 'jobs', 'deletion_requests', 'audit_log']) {
+      for (const table of [
+        'users',
+        'sessions',
+        'settings',
+        'contacts',
+        'conversations',
+        'messages',
+        'attachments',
+        'outbox',
+        'jobs',
+        'deletion_requests',
+        'audit_log',
+      ]) {
         assert.ok(tables.includes(table), `table ${table} exists`);
       }
       const recorded = await db.all<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
-      assert.deepEqual(recorded.map((r) => r.version), applied);
+      assert.deepEqual(
+        recorded.map((r) => r.version),
+        applied,
+      );
     });
 
     it('should apply nothing the second time', async () => {
@@ -48,11 +66,17 @@ describe('core/db and migrations', () => {
       const migrations = tempDir('chatx-migrations-');
       fs.writeFileSync(path.join(migrations, '0001_good.sql'), 'CREATE TABLE a (x INTEGER);');
       fs.writeFileSync(path.join(migrations, '0002_bad.sql'), 'CREATE TABLE b (x INTEGER); INSERT INTO nowhere VALUES (1);');
-      await assert.rejects(migrate(db, migrations), (err: Error) => err instanceof MigrationError && /0002_bad\.sql/.test(err.message));
+      await assert.rejects(
+        migrate(db, migrations),
+        (err: Error) => err instanceof MigrationError && /0002_bad\.sql/.test(err.message),
+      );
       const tables = (await db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")).map((r) => r.name);
       assert.ok(tables.includes('a'), 'the good migration stays');
       assert.ok(!tables.includes('b'), 'the bad migration left nothing behind');
-      assert.deepEqual((await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version), [1]);
+      assert.deepEqual(
+        (await db.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version),
+        [1],
+      );
       fs.rmSync(migrations, { recursive: true, force: true });
     });
   });

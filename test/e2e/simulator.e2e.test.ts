@@ -11,7 +11,10 @@ import { describeProblems, launchBrowser, requireChromium, screenshot, type Test
 import { tempDir, testConfig } from '../support/context';
 
 // A 1×1 PNG: the photo the made-up customer sends.
-const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
 
 describe('the Simulator in a browser (sandbox mode)', function () {
   this.timeout(60_000);

@@ -72,7 +72,11 @@ describe('GET /events (the live stream)', () => {
     assert.match(row.data, /id="unread-total" data-count="\d+"/);
     // The owner has the conversation open, so the new message is read as it arrives.
     await onList.waitFor((e) => e.data.includes('id="unread-total" data-count="0"'), 1000, 'the unread count back to 0');
-    assert.equal((await ctx.deps.db.get<{ unread_count: number }>('SELECT unread_count FROM conversations WHERE id = ?', [conversationId]))?.unread_count, 0);
+    assert.equal(
+      (await ctx.deps.db.get<{ unread_count: number }>('SELECT unread_count FROM conversations WHERE id = ?', [conversationId]))
+        ?.unread_count,
+      0,
+    );
     await onConversation.waitForData(`id="conv-row-${conversationId}"`, 1000);
     // The list alone never gets the conversation's messages.
     assert.equal(await onList.seenWithin(`id="message-${id}"`), false);

@@ -229,7 +229,11 @@ describe('POST /webhooks/messenger with a body of an unexpected shape', () => {
       object: 'page',
       entry: [
         { id: PAGE_ID, time: Date.now(), messaging: {} },
-        { id: PAGE_ID, time: Date.now(), messaging: [null, 'text', { sender: { id: '8802' }, message: { mid: uniqueMid(), attachments: {} } }] },
+        {
+          id: PAGE_ID,
+          time: Date.now(),
+          messaging: [null, 'text', { sender: { id: '8802' }, message: { mid: uniqueMid(), attachments: {} } }],
+        },
         { id: PAGE_ID, time: Date.now(), messaging: [good] },
       ],
     };

@@ -31,7 +31,10 @@ describe('Settings: business profile and the public privacy page', () => {
 
   it('should show field errors and keep the input when the email is invalid', async () => {
     const { agent, csrf } = await signIn(ctx.app, 'owner@example.com');
-    const res = await agent.post('/settings/business').type('form').send({ _csrf: csrf, business_name: 'Rosa', contact_email: 'nope' });
+    const res = await agent
+      .post('/settings/business')
+      .type('form')
+      .send({ _csrf: csrf, business_name: 'Rosa', contact_email: 'nope' });
     assert.equal(res.status, 400);
     assert.match(res.text, /Enter an email address like/);
     assert.match(res.text, /value="Rosa"/);
@@ -52,7 +55,8 @@ describe('Settings: business profile and the public privacy page', () => {
     const { agent } = await signIn(ctx.app, 'owner@example.com');
     const first = await agent.get('/settings');
     assert.match(first.text, /value="http:\/\/localhost:3000\/webhooks\/messenger"/);
-    const token = /aria-label="Verify token"/.test(first.text) && /value="([^"]+)" aria-label="Verify token"/.exec(first.text)?.[1];
+    const token =
+      /aria-label="Verify token"/.test(first.text) && /value="([^"]+)" aria-label="Verify token"/.exec(first.text)?.[1];
     assert.ok(token);
     const second = await agent.get('/settings');
     assert.ok(second.text.includes(`value="${token}" aria-label="Verify token"`));
