@@ -35,6 +35,13 @@ export const jobs: Job[] = [
     },
   },
   {
+    // Folds the WAL back into the database file without blocking writers (the webhook writer
+    // thread never checkpoints itself; see messenger/ingest-worker.ts).
+    name: 'wal-checkpoint',
+    schedule: '*/2 * * * * *',
+    run: ({ db }) => db.exec('PRAGMA wal_checkpoint(PASSIVE)'),
+  },
+  {
     name: 'purge-expired-sessions',
     schedule: '17 * * * *',
     run: async ({ db }) => {
