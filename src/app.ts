@@ -45,6 +45,9 @@ export function createApp(deps: Deps): Express {
   );
 
   const https = config.publicUrl.startsWith('https:');
+  // First: Meta's webhook is the hot path (thousands of POSTs a second under load). It needs no
+  // page security headers, and it must read the raw bytes before any body parser (the signature).
+  app.use(webhookRouter(deps));
   app.use(
     helmet({
       contentSecurityPolicy: {
@@ -72,8 +75,6 @@ export function createApp(deps: Deps): Express {
 
   app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
   app.get('/healthz', healthHandler(db));
-  // Before the body parsers: the webhook signature is checked over the raw bytes.
-  app.use(webhookRouter(deps));
 
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));

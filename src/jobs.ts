@@ -1,5 +1,6 @@
 // The cron table: every background job as {name, schedule, run}. Jobs call the same services as
 // routes. A job never overlaps itself, and stop() waits for running ones before the database closes.
+import fs from 'node:fs';
 import cron, { type ScheduledTask } from 'node-cron';
 import { purgeExpiredSessions } from './auth/sessions';
 import { log } from './core/log';
@@ -11,6 +12,8 @@ export interface Job {
   schedule: string;
   run: (deps: Deps) => Promise<unknown>;
 }
+
+const WAL_FORCE_BYTES = 64 * 1024 * 1024;
 
 export const jobs: Job[] = [
   {
@@ -35,11 +38,18 @@ export const jobs: Job[] = [
     },
   },
   {
-    // Folds the WAL back into the database file without blocking writers (the webhook writer
-    // thread never checkpoints itself; see messenger/ingest-worker.ts).
+    // Folds the WAL back into the database file. The server's connections never checkpoint on
+    // their own (server.ts, ingest-worker.ts): a checkpoint's fsync stalls the disk, and with it
+    // every webhook waiting for its commit. So it runs here, in a quiet moment (no webhook for a
+    // second), or regardless once the WAL passes 64 MiB during a long burst.
     name: 'wal-checkpoint',
     schedule: '*/2 * * * * *',
-    run: ({ db }) => db.exec('PRAGMA wal_checkpoint(PASSIVE)'),
+    run: async ({ db, ingest }) => {
+      const wal = fs.statSync(`${db.file}-wal`, { throwIfNoEntry: false })?.size ?? 0;
+      const busy = Date.now() - ingest.lastActivityAt < 1000;
+      if (wal === 0 || (busy && wal < WAL_FORCE_BYTES)) return;
+      await db.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    },
   },
   {
     name: 'purge-expired-sessions',

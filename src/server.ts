@@ -10,6 +10,7 @@ import { MigrationError } from './core/migrate';
 import type { Deps } from './deps';
 import { startJobs, type JobRunner } from './jobs';
 import { WorkerIngest } from './messenger/ingest-client';
+import { webhookFastPath } from './messenger/webhook-routes';
 import { databaseFile, openStore } from './store';
 
 const SHUTDOWN_GRACE_MS = 8000;
@@ -24,13 +25,18 @@ export interface RunningServer {
 
 export async function start(config: Config): Promise<RunningServer> {
   const deps = await openStore(config);
+  // Checkpoints are the wal-checkpoint job's, in quiet moments (jobs.ts), not every 1,000 pages.
+  await deps.db.exec('PRAGMA wal_autocheckpoint = 0');
   // Webhook bodies are committed on a writer thread of their own (see messenger/ingest-worker.ts).
   const writer = new WorkerIngest(databaseFile(config), deps.databaseKey.passphrase);
   await writer.start();
   deps.ingest = writer;
   const app = createApp(deps);
   const jobs = startJobs(deps);
-  const server = http.createServer(app);
+  const fastWebhook = webhookFastPath(deps);
+  const server = http.createServer((req, res) => {
+    if (!fastWebhook(req, res)) app(req, res);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

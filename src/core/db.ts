@@ -154,6 +154,8 @@ export class Db implements Queryable {
     // Every page read from disk must be decrypted and its HMAC checked, so a larger page cache
     // (32 MiB instead of 2 MiB; filled only as pages are used) saves most of that work.
     await conn.exec('PRAGMA cache_size = -32768');
+    // After a burst the WAL file is cut back to 64 MiB once it has been checkpointed.
+    await conn.exec('PRAGMA journal_size_limit = 67108864');
     return new Db(conn, file);
   }
 

@@ -76,39 +76,53 @@ export class JobQueue {
         [Date.now()],
       );
       if (due.length === 0) return;
-      // Run a small batch side by side: they are network-bound.
-      await Promise.all(due.map((job) => this.runOne(job)));
+      // One write claims the batch and one transaction records the outcomes: the webhook writer
+      // thread shares the file, and every extra write lock here can make it wait.
+      const now = Date.now();
+      await this.db.run(
+        `UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id IN (${due.map(() => '?').join(',')}) AND state = 'pending'`,
+        [now, ...due.map((j) => j.id)],
+      );
+      // Run the batch side by side: the jobs are network-bound.
+      const outcomes = await Promise.all(due.map((job) => this.runOne(job)));
+      await this.db.transaction(async (tx) => {
+        for (const o of outcomes) {
+          await tx.run('UPDATE jobs SET state = ?, run_at = ?, last_error = ?, updated_at = ? WHERE id = ?', [
+            o.state,
+            o.runAt,
+            o.error,
+            Date.now(),
+            o.id,
+          ]);
+        }
+      });
     }
   }
 
-  private async runOne(job: JobRow): Promise<void> {
-    const claimed = await this.db.run(
-      "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? WHERE id = ? AND state = 'pending'",
-      [Date.now(), job.id],
-    );
-    if (claimed.changes === 0) return;
+  private async runOne(
+    job: JobRow,
+  ): Promise<{ id: number; state: 'done' | 'pending' | 'failed'; runAt: number; error: string | null }> {
     const attempts = job.attempts + 1;
     const handler = this.handlers.get(job.kind);
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
       await handler(JSON.parse(job.payload) as Record<string, unknown>, { ...job, attempts });
-      await this.db.run("UPDATE jobs SET state = 'done', last_error = NULL, updated_at = ? WHERE id = ?", [Date.now(), job.id]);
+      return { id: job.id, state: 'done', runAt: Date.now(), error: null };
     } catch (err) {
       const e = err as Error;
       const retry = e instanceof RetryLater && attempts < this.maxAttempts;
-      await this.db.run('UPDATE jobs SET state = ?, run_at = ?, last_error = ?, updated_at = ? WHERE id = ?', [
-        retry ? 'pending' : 'failed',
-        retry ? Date.now() + ((e as RetryLater).delayMs ?? backoffMs(attempts)) : Date.now(),
-        e.message.slice(0, 500),
-        Date.now(),
-        job.id,
-      ]);
       (retry ? log.warn : log.error)(retry ? 'job will retry' : 'job failed for good', {
         job: job.kind,
         id: job.id,
         attempts,
         error: e.message,
       });
+      return {
+        id: job.id,
+        state: retry ? 'pending' : 'failed',
+        runAt: retry ? Date.now() + ((e as RetryLater).delayMs ?? backoffMs(attempts)) : Date.now(),
+        error: e.message.slice(0, 500),
+      };
     }
   }
 

@@ -10,11 +10,21 @@ import type { IngestResult, WebhookBody } from './ingest';
 export interface IngestSink {
   submit(body: WebhookBody, appId?: string): Promise<IngestResult>;
   close(): Promise<void>;
+  /** When the last body was submitted (ms): background checkpoints wait for a quiet moment. */
+  readonly lastActivityAt: number;
 }
 
 export function inProcessIngest(db: Db): IngestSink {
   const batcher = new IngestBatcher(db);
-  return { submit: (body, appId) => batcher.submit(body, appId), close: async () => undefined };
+  const sink = {
+    lastActivityAt: 0,
+    submit: (body: WebhookBody, appId?: string) => {
+      sink.lastActivityAt = Date.now();
+      return batcher.submit(body, appId);
+    },
+    close: async () => undefined,
+  };
+  return sink;
 }
 
 type Reply = { id: number; result?: Omit<IngestResult, 'conversations'> & { conversations: number[] }; error?: string };
@@ -25,6 +35,7 @@ export class WorkerIngest implements IngestSink {
   private pending = new Map<number, { resolve: (r: IngestResult) => void; reject: (e: Error) => void }>();
   private nextId = 1;
   private closing = false;
+  lastActivityAt = 0;
 
   constructor(
     private readonly file: string,
@@ -66,6 +77,7 @@ export class WorkerIngest implements IngestSink {
   }
 
   async submit(body: WebhookBody, appId?: string): Promise<IngestResult> {
+    this.lastActivityAt = Date.now();
     const worker = await this.spawn();
     const id = this.nextId++;
     return new Promise((resolve, reject) => {

@@ -18,8 +18,8 @@ async function main(): Promise<void> {
   const { file, passphrase } = workerData as { file: string; passphrase: string };
   const db = await Db.open(file, passphrase);
   // No checkpoints on this connection: copying the WAL into the file (and its fsync) would stall a
-  // commit, and with it every webhook waiting for it. The server's main connection checkpoints
-  // in the background instead (jobs.ts, wal-checkpoint), which does not block this writer.
+  // commit, and with it every webhook waiting for it. The wal-checkpoint job does it in quiet
+  // moments on the main connection (jobs.ts).
   await db.exec('PRAGMA wal_autocheckpoint = 0');
   const batcher = new IngestBatcher(db);
   parentPort!.on('message', (message: Request | 'close') => {

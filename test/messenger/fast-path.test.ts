@@ -1,0 +1,80 @@
+// The server answers POST /webhooks/messenger in front of Express (src/messenger/webhook-routes.ts,
+// webhookFastPath). These run against a real listening server, so that path is the one exercised.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { start, type RunningServer } from '../../src/server';
+import { testConfig } from '../support/context';
+import { entry, metaJson, pageBody, signBody, textEvent, uniqueMid } from '../fakes/messenger-events';
+
+const SECRET = 'fast-path-secret';
+
+describe('POST /webhooks/messenger on the running server (the fast path)', function () {
+  this.timeout(30_000);
+  let server: RunningServer;
+  let dataDir: string;
+
+  before(async () => {
+    const config = testConfig({ PORT: '0', HOST: '127.0.0.1', FB_APP_SECRET: SECRET, FB_PAGE_ID: '1000', FB_VERIFY_TOKEN: 'vt' });
+    dataDir = config.dataDir;
+    server = await start(config);
+  });
+
+  after(async () => {
+    await server.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const post = (body: string | Buffer, signature?: string) =>
+    fetch(`${server.url}/webhooks/messenger`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(signature ? { 'x-hub-signature-256': signature } : {}) },
+      body,
+    });
+
+  it('should store a signed message once, however often Meta sends it, and answer 200', async () => {
+    const mid = uniqueMid();
+    const body = metaJson(
+      pageBody([entry('1000', [textEvent({ pageId: '1000', psid: '5550001', mid, text: 'Grüße über den schnellen Weg' })])]),
+    );
+    for (let i = 0; i < 3; i++) {
+      const res = await post(body, signBody(body, SECRET));
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), 'EVENT_RECEIVED');
+    }
+    const rows = await server.deps.db.all<{ text: string }>('SELECT text FROM messages WHERE mid = ?', [mid]);
+    assert.deepEqual(rows, [{ text: 'Grüße über den schnellen Weg' }]);
+  });
+
+  it('should answer 403 with a JSON error and store nothing when the signature is missing or wrong', async () => {
+    const body = metaJson(
+      pageBody([entry('1000', [textEvent({ pageId: '1000', psid: '5550002', mid: uniqueMid(), text: 'forged' })])]),
+    );
+    for (const signature of [undefined, signBody(body, 'not the secret')]) {
+      const res = await post(body, signature);
+      assert.equal(res.status, 403);
+      assert.equal((await res.json()).error.code, 'invalid-signature');
+    }
+    assert.equal(await server.deps.db.get("SELECT id FROM messages WHERE text = 'forged'"), undefined);
+  });
+
+  it('should answer 400 to malformed JSON, 200 IGNORED to other objects, and 413 past 5 MB', async () => {
+    const broken = '{"object": "page", ';
+    const bad = await post(broken, signBody(broken, SECRET));
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).error.code, 'malformed-json');
+    const other = JSON.stringify({ object: 'instagram', entry: [] });
+    const ignored = await post(other, signBody(other, SECRET));
+    assert.equal(ignored.status, 200);
+    assert.equal(await ignored.text(), 'IGNORED');
+    const huge = Buffer.alloc(5 * 1024 * 1024 + 10, 0x20);
+    const tooLarge = await post(huge, signBody(huge, SECRET));
+    assert.equal(tooLarge.status, 413);
+    assert.equal((await tooLarge.json()).error.code, 'body-too-large');
+  });
+
+  it('should still serve the verify handshake and everything else through the app', async () => {
+    const ok = await fetch(`${server.url}/webhooks/messenger?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42`);
+    assert.equal(await ok.text(), '42');
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  });
+});
