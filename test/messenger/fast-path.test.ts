@@ -28,7 +28,7 @@ describe('POST /webhooks/messenger on the running server (the fast path)', funct
     fetch(`${server.url}/webhooks/messenger`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(signature ? { 'x-hub-signature-256': signature } : {}) },
-      body,
+      body: typeof body === 'string' ? body : new Uint8Array(body),
     });
 
   it('should store a signed message once, however often Meta sends it, and answer 200', async () => {
