@@ -122,25 +122,24 @@ export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
     res.redirect(303, '/login');
   });
 
-  router.get('/invite/:token', async (req, res) => {
-    const user = await findInvitation(db, req.params.token);
+  async function invitation(token: string) {
+    const user = await findInvitation(db, token);
     if (!user)
       throw new AppError(
         404,
         'invitation-not-found',
         'This invitation is unknown, used or expired. Ask the owner for a new one.',
       );
+    return user;
+  }
+
+  router.get('/invite/:token', async (req, res) => {
+    const user = await invitation(req.params.token);
     res.render('auth/invite', { title: 'Join ChatX', invited: user, error: undefined });
   });
 
   router.post('/invite/:token', async (req, res) => {
-    const user = await findInvitation(db, req.params.token);
-    if (!user)
-      throw new AppError(
-        404,
-        'invitation-not-found',
-        'This invitation is unknown, used or expired. Ask the owner for a new one.',
-      );
+    const user = await invitation(req.params.token);
     try {
       await acceptInvitation(db, user, { name: field(req, 'name'), password: field(req, 'password') });
     } catch (err) {

@@ -22,14 +22,19 @@ interface Change {
   event: BusEvents[keyof BusEvents];
 }
 
-interface Client {
-  id: number;
+/** Who opens a stream, and what their tab shows. */
+export interface StreamRequest {
   res: Response;
   userId: number;
   userName: string;
   csrfToken: string;
   filter: InboxFilter;
   conversationId?: number;
+  since?: string;
+}
+
+interface Client extends Omit<StreamRequest, 'since'> {
+  id: number;
   replyingUntil?: number;
   chain: Promise<void>;
 }
@@ -149,15 +154,7 @@ export class LiveHub {
   }
 
   /** Opens a stream for a signed-in tab and catches it up from `since`. */
-  async connect(input: {
-    res: Response;
-    userId: number;
-    userName: string;
-    csrfToken: string;
-    filter: InboxFilter;
-    conversationId?: number;
-    since?: string;
-  }): Promise<void> {
+  async connect(input: StreamRequest): Promise<void> {
     const { res } = input;
     if (this.closed) {
       // Shutting down: no new streams (the browser reconnects to the next process).
