@@ -7,51 +7,18 @@ import { log } from '../core/log';
 import { enqueueJob } from '../core/queue';
 import { ensureThread, findThread, preview, touchConversation, touchWindow, type Thread } from '../inbox/threads';
 import { parseOutboxMetadata } from './metadata';
+import {
+  DOWNLOADABLE,
+  flattenEvents,
+  usableAttachments,
+  type IncomingAttachment,
+  type IncomingMessage,
+  type MessagingEvent,
+  type Referral,
+  type WebhookBody,
+} from './webhook-events';
 
-/** One `messaging[]` or `standby[]` item, as loosely as Meta may send it. */
-export interface MessagingEvent {
-  sender?: { id?: string };
-  recipient?: { id?: string };
-  timestamp?: number;
-  message?: IncomingMessage;
-  postback?: { mid?: string; title?: string; payload?: string; referral?: Referral };
-  read?: { watermark?: number };
-  delivery?: { watermark?: number; mids?: string[] };
-  reaction?: { mid?: string; action?: 'react' | 'unreact'; emoji?: string; reaction?: string };
-  referral?: Referral;
-  message_edit?: { mid?: string; text?: string; num_edit?: number };
-  [other: string]: unknown;
-}
-
-interface Referral {
-  ref?: string;
-  source?: string;
-  type?: string;
-  ad_id?: string;
-}
-
-interface IncomingAttachment {
-  type?: string;
-  payload?: { url?: string; title?: string; sticker_id?: number | string } | null;
-  title?: string;
-}
-
-interface IncomingMessage {
-  mid?: string;
-  text?: string;
-  is_echo?: boolean;
-  app_id?: number | string;
-  metadata?: string;
-  sticker_id?: number | string;
-  quick_reply?: { payload?: string };
-  reply_to?: { mid?: string };
-  attachments?: IncomingAttachment[];
-}
-
-export interface WebhookBody {
-  object?: string;
-  entry?: { id?: string; time?: number; messaging?: MessagingEvent[]; standby?: MessagingEvent[] }[];
-}
+export type { MessagingEvent, WebhookBody } from './webhook-events';
 
 export interface IngestResult {
   stored: number;
@@ -61,21 +28,6 @@ export interface IngestResult {
   messages: { conversationId: number; messageId: number; change: 'created' | 'updated' }[];
   conversations: Set<number>;
   jobs: number;
-}
-
-/** Every event of the body with its Page id, sorted by the event timestamp (= the message time). */
-export function flattenEvents(body: WebhookBody): { pageId: string; event: MessagingEvent; standby: boolean }[] {
-  const all: { pageId: string; event: MessagingEvent; standby: boolean }[] = [];
-  // A body of the wrong shape is skipped item by item, never a 500: Meta would retry it for an
-  // hour and then unsubscribe the app.
-  const list = <T>(value: unknown): T[] => (Array.isArray(value) ? value.filter((v) => v && typeof v === 'object') : []);
-  for (const entry of list<NonNullable<WebhookBody['entry']>[number]>(body.entry)) {
-    const pageId = String(entry.id ?? '');
-    for (const event of list<MessagingEvent>(entry.messaging)) all.push({ pageId, event, standby: false });
-    for (const event of list<MessagingEvent>(entry.standby)) all.push({ pageId, event, standby: true });
-  }
-  // Meta warns that after an outage messages may arrive out of order (PROTOCOL.md §A6).
-  return all.sort((a, b) => (a.event.timestamp ?? 0) - (b.event.timestamp ?? 0));
 }
 
 export class Ingest {
@@ -464,24 +416,4 @@ export class Ingest {
     await enqueueJob(this.db, kind, payload, { dedupeKey });
     this.result.jobs++;
   }
-}
-
-const DOWNLOADABLE = new Set(['image', 'audio', 'video', 'file', 'sticker', 'reel', 'ig_reel', 'post', 'ig_post']);
-
-/**
- * The attachments worth keeping. Until Meta's sticker transition ends a sticker arrives twice, as a
- * `sticker` and as an `image` carrying the same sticker_id; keep only the sticker (PROTOCOL.md §A3).
- */
-export function usableAttachments(m: IncomingMessage): IncomingAttachment[] {
-  const list = Array.isArray(m.attachments) ? m.attachments.filter((a) => a && typeof a === 'object') : [];
-  const stickerIds = new Set(list.filter((a) => a.type === 'sticker').map((a) => String(a.payload?.sticker_id ?? '')));
-  if (m.sticker_id != null && !list.some((a) => a.type === 'sticker')) {
-    // The older shape: sticker_id on the message and the sticker as an image.
-    return list.map((a) =>
-      a.type === 'image' ? { ...a, type: 'sticker', payload: { ...a.payload, sticker_id: m.sticker_id } } : a,
-    );
-  }
-  return list.filter(
-    (a) => !(a.type === 'image' && a.payload?.sticker_id != null && stickerIds.has(String(a.payload.sticker_id))),
-  );
 }
