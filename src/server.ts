@@ -31,6 +31,7 @@ export async function start(config: Config): Promise<RunningServer> {
   const writer = new WorkerIngest(databaseFile(config), deps.databaseKey.passphrase);
   await writer.start();
   deps.ingest = writer;
+  deps.queue.busySince = () => writer.lastActivityAt;
   const app = createApp(deps);
   const jobs = startJobs(deps);
   const fastWebhook = webhookFastPath(deps);

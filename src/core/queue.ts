@@ -45,6 +45,9 @@ export function backoffMs(attempts: number, baseMs = 5000, capMs = 30 * 60 * 100
   return Math.round(exp * (0.75 + Math.random() * 0.5));
 }
 
+const QUIET_MS = 250;
+const MAX_YIELD_MS = 5000;
+
 export class JobQueue {
   private handlers = new Map<string, JobHandler>();
   private readonly runner = new Rerunner('job queue', () => this.drain());
@@ -53,6 +56,14 @@ export class JobQueue {
     private readonly db: Db,
     readonly maxAttempts = 8,
   ) {}
+
+  /**
+   * Set by the server: when the webhook last took a body. Jobs write on the main connection, and
+   * every such write can make the webhook's writer thread wait for the lock; during a burst the
+   * jobs therefore wait for a quiet moment (a quarter second without webhooks), for at most
+   * MAX_YIELD_MS, so a contact's name or a file arrives a few seconds later, never the ack.
+   */
+  busySince?: () => number;
 
   register(kind: string, handler: JobHandler): void {
     this.handlers.set(kind, handler);
@@ -68,7 +79,16 @@ export class JobQueue {
     return this.runner.kick();
   }
 
+  /** Waits (within this pass's budget) until the webhook has been quiet for a moment. */
+  private async quietMoment(passStarted: number): Promise<void> {
+    const busy = () => this.busySince !== undefined && Date.now() - this.busySince() < QUIET_MS;
+    while (busy() && Date.now() - passStarted < MAX_YIELD_MS && !this.runner.isStopped) {
+      await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
+    }
+  }
+
   private async drain(): Promise<void> {
+    const passStarted = Date.now();
     for (;;) {
       if (this.runner.isStopped) return;
       const due = await this.db.all<JobRow>(
@@ -76,6 +96,7 @@ export class JobQueue {
         [Date.now()],
       );
       if (due.length === 0) return;
+      await this.quietMoment(passStarted);
       // One write claims the batch and one transaction records the outcomes: the webhook writer
       // thread shares the file, and every extra write lock here can make it wait.
       const now = Date.now();

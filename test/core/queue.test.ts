@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Db } from '../../src/core/db';
+import { migrate } from '../../src/core/migrate';
+import { enqueueJob, JobQueue, RetryLater } from '../../src/core/queue';
+import { TEST_KEY, tempDir } from '../support/context';
+
+describe('core/queue (the durable job queue)', () => {
+  let dir: string;
+  let db: Db;
+  let queue: JobQueue;
+
+  beforeEach(async () => {
+    dir = tempDir();
+    db = await Db.open(path.join(dir, 'chatx.db'), TEST_KEY);
+    await migrate(db);
+    queue = new JobQueue(db);
+  });
+
+  afterEach(async () => {
+    await queue.stop();
+    await db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const states = () => db.all<{ state: string; attempts: number }>('SELECT state, attempts FROM jobs ORDER BY id');
+
+  it('should run due jobs once, queue a dedupe key once, and record the outcome', async () => {
+    const seen: unknown[] = [];
+    queue.register('echo', async (payload) => void seen.push(payload.n));
+    await enqueueJob(db, 'echo', { n: 1 }, { dedupeKey: 'one' });
+    await enqueueJob(db, 'echo', { n: 1 }, { dedupeKey: 'one' });
+    await enqueueJob(db, 'echo', { n: 2 });
+    await queue.kick();
+    assert.deepEqual(seen, [1, 2]);
+    assert.deepEqual(await states(), [
+      { state: 'done', attempts: 1 },
+      { state: 'done', attempts: 1 },
+    ]);
+  });
+
+  it('should retry RetryLater with backoff and fail other errors for good', async () => {
+    queue.register('flaky', async () => {
+      throw new RetryLater('not yet', 60_000);
+    });
+    queue.register('broken', async () => {
+      throw new Error('bug');
+    });
+    await enqueueJob(db, 'flaky', {});
+    await enqueueJob(db, 'broken', {});
+    await queue.kick();
+    const rows = await db.all<{ kind: string; state: string; run_at: number; last_error: string }>(
+      'SELECT kind, state, run_at, last_error FROM jobs ORDER BY id',
+    );
+    assert.equal(rows[0].state, 'pending');
+    assert.ok(rows[0].run_at > Date.now() + 50_000, 'retried later, not now');
+    assert.deepEqual([rows[1].state, rows[1].last_error], ['failed', 'bug']);
+  });
+
+  it('should pick up jobs left running by a crash', async () => {
+    let runs = 0;
+    queue.register('work', async () => void runs++);
+    await enqueueJob(db, 'work', {});
+    await db.run("UPDATE jobs SET state = 'running'");
+    await queue.kick();
+    assert.equal(runs, 0, 'a running job is not taken twice');
+    await queue.recover();
+    await queue.kick();
+    assert.equal(runs, 1);
+  });
+
+  it('should wait for a quiet moment while webhooks are busy, then run', async () => {
+    let ranAt = 0;
+    queue.register('work', async () => void (ranAt = Date.now()));
+    let lastWebhook = Date.now();
+    const burst = setInterval(() => (lastWebhook = Date.now()), 50);
+    queue.busySince = () => lastWebhook;
+    await enqueueJob(db, 'work', {});
+    const kicked = Date.now();
+    const done = queue.kick();
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(ranAt, 0, 'not during the burst');
+    clearInterval(burst);
+    await done;
+    assert.ok(ranAt - kicked >= 600, 'ran once the webhooks went quiet');
+  });
+
+  it('should not wait longer than five seconds however busy the webhooks are', async function () {
+    this.timeout(10_000);
+    let ranAt = 0;
+    queue.register('work', async () => void (ranAt = Date.now()));
+    queue.busySince = () => Date.now();
+    await enqueueJob(db, 'work', {});
+    const kicked = Date.now();
+    await queue.kick();
+    assert.ok(ranAt - kicked >= 4900 && ranAt - kicked < 7000, `ran after ${ranAt - kicked} ms`);
+  });
+});
