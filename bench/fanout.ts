@@ -1,14 +1,13 @@
 // SSE fan-out: 50 open inbox tabs on one conversation; a customer message arrives through the signed
 // webhook; how long until every tab's stream has it. Also the server's idle memory.
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { percentile } from './load';
+import { startServer, stopChild } from './server-process';
 
-const ROOT = path.resolve(__dirname, '..');
 const SECRET = 'bench-app-secret';
 
 function post(
@@ -85,31 +84,12 @@ export interface FanoutBench {
 
 export async function benchFanout(streams = 50, rounds = 20): Promise<FanoutBench> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatx-fanout-'));
-  const port = 33000 + Math.floor(Math.random() * 1000);
-  const base = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
-    env: {
-      PATH: process.env.PATH,
-      DATA_DIR: dataDir,
-      DATABASE_KEY: 'bench key',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      FB_APP_SECRET: SECRET,
-      FB_PAGE_ID: '1000',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const { child: server, url: base } = await startServer(
+    { DATA_DIR: dataDir, DATABASE_KEY: 'bench key', FB_APP_SECRET: SECRET, FB_PAGE_ID: '1000' },
+    33000,
+  );
   const sockets: http.ClientRequest[] = [];
   try {
-    for (let i = 0; ; i++) {
-      try {
-        if ((await get(`${base}/healthz`)).status === 200) break;
-      } catch {
-        if (i > 100) throw new Error('server did not start');
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
     // Idle memory: right after start, with nothing happening.
     await new Promise((r) => setTimeout(r, 2000));
     const idleRssMb = Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -190,10 +170,7 @@ export async function benchFanout(streams = 50, rounds = 20): Promise<FanoutBenc
     };
   } finally {
     sockets.forEach((s) => s.destroy());
-    await new Promise<void>((resolve) => {
-      server.once('exit', () => resolve());
-      server.kill('SIGTERM');
-    });
+    await stopChild(server);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

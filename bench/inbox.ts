@@ -2,7 +2,6 @@
 // straight into an encrypted store, then the real server (dist/server.js) answering a signed-in
 // browser: the conversation list, conversation pages and search, one request at a time over a
 // keep-alive connection, as a person clicking around would. The same through the JSON API.
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -14,8 +13,8 @@ import { setLogLevel } from '../src/core/log';
 import { openStore } from '../src/store';
 import { prng, seedInbox, WORDS } from './inbox-seed';
 import { percentile } from './load';
+import { startServer, stopChild } from './server-process';
 
-const ROOT = path.resolve(__dirname, '..');
 const KEY = 'bench key';
 const EMAIL = 'bench@example.com';
 const PASSWORD = 'a long enough password';
@@ -107,26 +106,6 @@ async function measure(
   };
 }
 
-async function waitForHealth(base: string, agent: http.Agent): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await request(agent, `${base}/healthz`)).status === 200) return;
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${base} did not become healthy`);
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
 /** The signed-in browser's cookie, through the real sign-in form. */
 async function signIn(agent: http.Agent, base: string): Promise<string> {
   const form = await request(agent, `${base}/login`);
@@ -184,21 +163,8 @@ export async function measureInbox(
 ): Promise<Pick<InboxBench, 'loadAverage' | 'pages' | 'api' | 'rssMb'>> {
   if (process.env.BENCH_KEEP) fs.writeFileSync(path.join(dataDir, 'bench-token'), token);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const port = 34000 + Math.floor(Math.random() * 1000);
-  const base = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
-    env: {
-      PATH: process.env.PATH,
-      DATA_DIR: dataDir,
-      DATABASE_KEY: KEY,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const { child: server, url: base } = await startServer({ DATA_DIR: dataDir, DATABASE_KEY: KEY }, 34000);
   try {
-    await waitForHealth(base, agent);
     const pid = server.pid!;
     const browser = { cookie: await signIn(agent, base) };
     const api = { authorization: `Bearer ${token}` };
@@ -253,6 +219,6 @@ export async function measureInbox(
     return { loadAverage, pages, api: apiTimings, rssMb };
   } finally {
     agent.destroy();
-    await stop(server);
+    await stopChild(server);
   }
 }

@@ -1,13 +1,13 @@
 // Signed webhook ingestion: ChatX (SQLCipher, signature check, one transaction per body, jobs
 // queued) against a bare Node http + plain better-sqlite3 baseline, same load, same machine.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runLoad, type LoadResult, type Prepared } from './load';
+import { startServer, stopChild } from './server-process';
 
-const ROOT = path.resolve(__dirname, '..');
 const SECRET = 'bench-app-secret';
 const PSIDS = Number(process.env.BENCH_PSIDS ?? 2000);
 
@@ -51,25 +51,6 @@ export function prepareEvents(count: number, pageId = '1000'): Prepared[] {
   return out;
 }
 
-async function waitForHealth(url: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {
-      // starting
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not become healthy`);
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
 export interface WebhookBench {
   chatx: LoadResult;
   baseline: LoadResult;
@@ -79,33 +60,21 @@ export interface WebhookBench {
 
 export async function benchWebhook(events = 20000, concurrency = 50): Promise<WebhookBench> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatx-bench-'));
-  const port = 31000 + Math.floor(Math.random() * 1000);
-  const url = `http://127.0.0.1:${port}`;
-  const server = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
-    env: {
-      PATH: process.env.PATH,
-      DATA_DIR: dataDir,
-      DATABASE_KEY: 'bench key',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      FB_APP_SECRET: SECRET,
-      FB_PAGE_ID: '1000',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const { child: server, url } = await startServer(
+    { DATA_DIR: dataDir, DATABASE_KEY: 'bench key', FB_APP_SECRET: SECRET, FB_PAGE_ID: '1000' },
+    31000,
+  );
   let chatx: LoadResult;
   let rssMb = 0;
   try {
-    await waitForHealth(url);
     await runLoad(url, prepareEvents(1000), concurrency); // warm-up
     chatx = await runLoad(url, prepareEvents(events), concurrency);
     rssMb = Number(fs.readFileSync(`/proc/${server.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)?.[1] ?? 0) / 1024;
   } finally {
-    await stop(server);
+    await stopChild(server);
   }
 
-  const basePort = port + 1;
+  const basePort = Number(new URL(url).port) + 1;
   const baseline = fork(path.join(__dirname, 'baseline-server.js'), [], {
     env: { DATA_DIR: dataDir, PORT: String(basePort) },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
@@ -116,7 +85,7 @@ export async function benchWebhook(events = 20000, concurrency = 50): Promise<We
     await runLoad(`http://127.0.0.1:${basePort}`, prepareEvents(1000), concurrency);
     base = await runLoad(`http://127.0.0.1:${basePort}`, prepareEvents(events), concurrency);
   } finally {
-    await stop(baseline);
+    await stopChild(baseline);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   return { chatx, baseline: base, ratio: chatx.perSecond / base.perSecond, rssMb };

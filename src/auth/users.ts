@@ -22,7 +22,7 @@ export interface User {
 }
 
 const COLUMNS = 'id, email, name, role, status, password_hash, failed_logins, locked_until, invite_expires_at, prefs, created_at';
-const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 
 export function normalizeEmail(email: unknown): string {

@@ -1,6 +1,6 @@
 // HTTP helpers shared by every router: content negotiation, the 404 and error handlers.
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
-import { AppError } from './errors';
+import { AppError, notFound } from './errors';
 import { log } from './log';
 
 /** API paths and clients that ask for JSON get JSON errors; browsers get pages. */
@@ -59,4 +59,11 @@ function titleFor(status: number): string {
   if (status === 429) return 'Slow down';
   if (status >= 500) return 'Something went wrong';
   return 'That did not work';
+}
+
+/** A positive whole-number id from the URL; anything else is a 404 (there is nothing at that address). */
+export function routeId(value: unknown): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
+  return n;
 }

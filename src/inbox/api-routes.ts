@@ -3,17 +3,12 @@
 import { Router, type Request } from 'express';
 import { actorOf } from '../auth/middleware';
 import { AppError, badRequest, notFound } from '../core/errors';
+import { routeId } from '../core/http';
 import type { Deps } from '../deps';
 import { queueMessage } from '../messenger/outbox';
 import { listConversations, STATUSES, type ConversationStatus } from './conversations';
 import { getConversation, listMessages } from './messages';
 import { displayName } from './threads';
-
-function id(value: string | string[] | undefined): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
-  return n;
-}
 
 export function apiRouter(deps: Deps): Router {
   const { db, config, bus, outbox } = deps;
@@ -46,7 +41,7 @@ export function apiRouter(deps: Deps): Router {
   });
 
   router.get('/api/v1/conversations/:id/messages', async (req, res) => {
-    const conversationId = id(req.params.id);
+    const conversationId = routeId(req.params.id);
     if (!(await getConversation(db, conversationId))) throw notFound('That conversation does not exist.');
     const messages = await listMessages(db, conversationId);
     res.json({
@@ -70,7 +65,7 @@ export function apiRouter(deps: Deps): Router {
   });
 
   router.post('/api/v1/conversations/:id/messages', async (req: Request, res) => {
-    const conversationId = id(req.params.id);
+    const conversationId = routeId(req.params.id);
     const text = (req.body as { text?: unknown } | undefined)?.text;
     if (typeof text !== 'string') throw badRequest('invalid-text', 'Send {"text": "…"}.');
     const actor = actorOf(req)!;
@@ -87,7 +82,7 @@ export function apiRouter(deps: Deps): Router {
   });
 
   router.patch('/api/v1/conversations/:id', async (req, res) => {
-    const conversationId = id(req.params.id);
+    const conversationId = routeId(req.params.id);
     const body = (req.body ?? {}) as { status?: unknown; assignee_id?: unknown };
     if (body.status !== undefined && !STATUSES.includes(body.status as ConversationStatus)) {
       throw badRequest('invalid-status', `status must be one of ${STATUSES.join(', ')}.`);
@@ -123,7 +118,7 @@ export function apiRouter(deps: Deps): Router {
       content_type: string | null;
       name: string | null;
       type: string;
-    }>('SELECT state, data, content_type, name, type FROM attachments WHERE id = ?', [id(req.params.id)]);
+    }>('SELECT state, data, content_type, name, type FROM attachments WHERE id = ?', [routeId(req.params.id)]);
     if (!row) throw notFound('That attachment does not exist.');
     if (row.state !== 'stored' || !row.data) {
       const why = {

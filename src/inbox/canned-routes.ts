@@ -2,17 +2,12 @@
 // manages them in the Settings page's "Canned responses" section (plain forms; errors re-render it).
 import { Router, type Request, type Response } from 'express';
 import { requireOwner, requireUser } from '../auth/middleware';
-import { AppError, notFound } from '../core/errors';
+import { AppError } from '../core/errors';
+import { routeId } from '../core/http';
 import type { Deps } from '../deps';
 import { renderSettings } from '../settings/routes';
 import { getBusinessProfile } from '../settings/store';
 import { createCanned, deleteCanned, searchCanned, updateCanned } from './canned';
-
-function id(value: unknown): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
-  return n;
-}
 
 export function cannedRouter(deps: Deps): Router {
   const { db } = deps;
@@ -54,12 +49,12 @@ export function cannedRouter(deps: Deps): Router {
   );
 
   router.post('/settings/canned/:id', requireUser, requireOwner, (req, res) => {
-    const cannedId = id(req.params.id);
+    const cannedId = routeId(req.params.id);
     return change(req, res, cannedId, () => updateCanned(db, cannedId, req.body ?? {}), 'saved');
   });
 
   router.post('/settings/canned/:id/delete', requireUser, requireOwner, (req, res) => {
-    const cannedId = id(req.params.id);
+    const cannedId = routeId(req.params.id);
     return change(req, res, cannedId, () => deleteCanned(db, cannedId), 'deleted');
   });
 

@@ -3,20 +3,15 @@
 import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { requireUser, uploadCsrf } from '../auth/middleware';
-import { AppError, badRequest, notFound } from '../core/errors';
+import { AppError, badRequest } from '../core/errors';
 import { enqueueJob } from '../core/queue';
+import { routeId } from '../core/http';
 import type { Deps } from '../deps';
 import { MAX_FILE_BYTES, queueMessage, retryMessage } from '../messenger/outbox';
 import { filterQuery, parseFilter } from './list';
 import { renderInbox } from './page';
 
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_FILE_BYTES, files: 10, fields: 20 } });
-
-function id(value: unknown): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
-  return n;
-}
 
 /** Snooze presets, in the business's time zone (TZ is the process zone). */
 export function snoozeUntil(preset: string, custom: string, now = new Date()): number {
@@ -47,7 +42,7 @@ export function conversationRouter(deps: Deps): Router {
     res.redirect(303, `/conversations/${conversationId}?${filterQuery(parseFilter(req.query as Record<string, unknown>))}`);
 
   router.get('/conversations/:id', async (req, res) => {
-    const conversationId = id(req.params.id);
+    const conversationId = routeId(req.params.id);
     // Opening the conversation reads it; Messenger shows the customer "Seen". Before the render, so
     // the page shows it read (and the job exists by the time the page arrives).
     if (await workflow.markRead(conversationId)) {
@@ -58,7 +53,7 @@ export function conversationRouter(deps: Deps): Router {
   });
 
   router.post('/conversations/:id/messages', upload.array('files', 10), uploadCsrf, async (req, res) => {
-    const conversationId = id(req.params.id);
+    const conversationId = routeId(req.params.id);
     const user = req.session!.user;
     const text = typeof req.body?.text === 'string' ? (req.body.text as string) : '';
     const mode = req.body?.mode === 'note' ? 'note' : 'reply';
@@ -88,8 +83,8 @@ export function conversationRouter(deps: Deps): Router {
   });
 
   router.post('/conversations/:id/messages/:messageId/retry', async (req, res) => {
-    const conversationId = id(req.params.id);
-    const messageId = id(req.params.messageId);
+    const conversationId = routeId(req.params.id);
+    const messageId = routeId(req.params.messageId);
     await retryMessage(db, messageId, conversationId);
     bus.emit('message', { conversationId, messageId, change: 'updated' });
     void outbox.kick();
@@ -99,32 +94,32 @@ export function conversationRouter(deps: Deps): Router {
   const body = (req: Request) => (req.body ?? {}) as Record<string, string | undefined>;
 
   router.post('/conversations/:id/status', async (req, res) => {
-    const conversationId = id(req.params.id);
+    const conversationId = routeId(req.params.id);
     await workflow.setStatus(conversationId, String(body(req).status ?? ''));
     back(req, res, conversationId);
   });
 
   router.post('/conversations/:id/assign', async (req, res) => {
-    const conversationId = id(req.params.id);
+    const conversationId = routeId(req.params.id);
     const value = body(req).assignee_id;
     await workflow.assign(conversationId, value === 'me' ? req.session!.user.id : value ? Number(value) : null);
     back(req, res, conversationId);
   });
 
   router.post('/conversations/:id/labels', async (req, res) => {
-    const conversationId = id(req.params.id);
+    const conversationId = routeId(req.params.id);
     await workflow.addLabel(conversationId, String(body(req).name ?? ''));
     back(req, res, conversationId);
   });
 
   router.post('/conversations/:id/labels/:labelId/remove', async (req, res) => {
-    const conversationId = id(req.params.id);
-    await workflow.removeLabel(conversationId, id(req.params.labelId));
+    const conversationId = routeId(req.params.id);
+    await workflow.removeLabel(conversationId, routeId(req.params.labelId));
     back(req, res, conversationId);
   });
 
   router.post('/conversations/:id/snooze', async (req, res) => {
-    const conversationId = id(req.params.id);
+    const conversationId = routeId(req.params.id);
     const b = body(req);
     const preset = b.until ? 'custom' : String(b.preset ?? '');
     await workflow.snooze(conversationId, snoozeUntil(preset, String(b.until ?? '')));
@@ -132,7 +127,7 @@ export function conversationRouter(deps: Deps): Router {
   });
 
   router.post('/conversations/:id/unread', async (req, res) => {
-    const conversationId = id(req.params.id);
+    const conversationId = routeId(req.params.id);
     await workflow.markUnread(conversationId);
     // Leave it, or opening it again would read it at once.
     res.redirect(303, `/?${filterQuery(parseFilter(req.query as Record<string, unknown>))}`);
@@ -140,7 +135,7 @@ export function conversationRouter(deps: Deps): Router {
 
   // The composer reports typing (throttled by the client): others see "… is replying".
   router.post('/conversations/:id/typing', (req, res) => {
-    live.typing(req.session!.user.id, id(req.params.id));
+    live.typing(req.session!.user.id, routeId(req.params.id));
     res.status(204).end();
   });
 

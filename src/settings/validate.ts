@@ -1,4 +1,5 @@
 // Checks for the business profile form; each problem is keyed by field so the form can show it in place.
+import { EMAIL } from '../auth/users';
 import type { BusinessProfile } from './store';
 
 export function validateBusinessProfile(body: Record<string, unknown>): {
@@ -9,7 +10,7 @@ export function validateBusinessProfile(body: Record<string, unknown>): {
   const profile = { businessName: text('business_name'), contactEmail: text('contact_email'), website: text('website') };
   const problems: Record<string, string> = {};
   if (profile.businessName.length > 120) problems.business_name = 'Keep the name under 120 characters.';
-  if (profile.contactEmail && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(profile.contactEmail)) {
+  if (profile.contactEmail && !EMAIL.test(profile.contactEmail)) {
     problems.contact_email = 'Enter an email address like hello@example.com.';
   }
   if (profile.website) {

@@ -1,0 +1,48 @@
+// The real server (dist/server.js) as a child process for the benchmarks: started on a free-ish
+// loopback port with the given environment, waited on until /healthz answers, stopped with SIGTERM.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..');
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+}
+
+export async function waitForHealth(url: string): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) return;
+    } catch {
+      // starting
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} did not become healthy`);
+}
+
+export function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+/** Starts ChatX on 127.0.0.1 at a random port from portBase; resolves once it is healthy. */
+export async function startServer(env: Record<string, string>, portBase: number): Promise<ServerProcess> {
+  const port = portBase + Math.floor(Math.random() * 1000);
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitForHealth(url);
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+  return { child, url };
+}
