@@ -17,9 +17,8 @@ export async function findThread(db: Queryable, pageId: string, psid: string): P
   return row ? { contactId: row.contact_id, conversationId: row.conversation_id, created: false } : undefined;
 }
 
-export async function ensureThread(db: Queryable, pageId: string, psid: string, at: number): Promise<Thread> {
-  const existing = await findThread(db, pageId, psid);
-  if (existing) return existing;
+/** A new contact and their conversation; the caller knows they do not exist yet. */
+export async function createThread(db: Queryable, pageId: string, psid: string, at: number): Promise<Thread> {
   const now = Date.now();
   const contact = await db.run('INSERT INTO contacts (page_id, psid, created_at, updated_at) VALUES (?, ?, ?, ?)', [
     pageId,
@@ -41,39 +40,60 @@ export function preview(text: string | null | undefined, attachmentType?: string
   return '';
 }
 
+/** A new message, as its conversation records it. */
+export interface Touch {
+  conversationId: number;
+  at: number;
+  direction: 'in' | 'out';
+  preview: string;
+  countsAsUnread?: boolean;
+}
+
 /**
  * Records a new message on its conversation. Inbound messages reopen a resolved or snoozed
  * conversation and count as unread; the list order follows the newest message time.
  */
-export async function touchConversation(
-  db: Queryable,
-  conversationId: number,
-  message: { at: number; direction: 'in' | 'out'; preview: string; countsAsUnread?: boolean },
-): Promise<void> {
-  const inbound = message.direction === 'in';
-  await db.run(
-    `UPDATE conversations SET
-       last_message_preview = CASE WHEN ? >= COALESCE(last_message_at, 0) THEN ? ELSE last_message_preview END,
-       last_message_at = MAX(COALESCE(last_message_at, 0), ?),
-       last_inbound_at = CASE WHEN ? THEN MAX(COALESCE(last_inbound_at, 0), ?) ELSE last_inbound_at END,
-       unread_count = unread_count + ?,
-       status = CASE WHEN ? AND status IN ('resolved', 'snoozed') THEN 'open' ELSE status END,
-       snoozed_until = CASE WHEN ? AND status = 'snoozed' THEN NULL ELSE snoozed_until END,
-       updated_at = ?
-     WHERE id = ?`,
-    [
-      message.at,
-      message.preview,
-      message.at,
-      inbound ? 1 : 0,
-      message.at,
-      inbound && message.countsAsUnread !== false ? 1 : 0,
-      inbound ? 1 : 0,
-      inbound ? 1 : 0,
-      Date.now(),
-      conversationId,
-    ],
-  );
+export async function touchConversation(db: Queryable, conversationId: number, message: Omit<Touch, 'conversationId'>) {
+  await touchConversations(db, [{ conversationId, ...message }]);
+}
+
+/** Conversations touched per statement; five parameters each, far below SQLite's limit. */
+const TOUCHES_PER_STATEMENT = 100;
+
+/**
+ * Records many messages at once (a webhook batch): one statement per hundred conversations, with
+ * the same outcome as touching them one at a time in order: the newest message (the later one on
+ * a tie) gives the preview, every counted inbound message adds to unread.
+ */
+export async function touchConversations(db: Queryable, touches: Touch[]): Promise<void> {
+  const merged = new Map<number, { at: number; preview: string; inboundAt: number | null; unread: number }>();
+  for (const t of touches) {
+    const m = merged.get(t.conversationId) ?? { at: -Infinity, preview: '', inboundAt: null, unread: 0 };
+    if (t.at >= m.at) Object.assign(m, { at: t.at, preview: t.preview });
+    if (t.direction === 'in') {
+      m.inboundAt = Math.max(m.inboundAt ?? t.at, t.at);
+      if (t.countsAsUnread !== false) m.unread++;
+    }
+    merged.set(t.conversationId, m);
+  }
+  const rows = [...merged];
+  for (let i = 0; i < rows.length; i += TOUCHES_PER_STATEMENT) {
+    const chunk = rows.slice(i, i + TOUCHES_PER_STATEMENT);
+    await db.run(
+      `WITH v (id, at, preview, inbound_at, unread) AS (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')})
+       UPDATE conversations SET
+         last_message_preview = CASE WHEN v.at >= COALESCE(last_message_at, 0) THEN v.preview ELSE last_message_preview END,
+         last_message_at = MAX(COALESCE(last_message_at, 0), v.at),
+         last_inbound_at = CASE WHEN v.inbound_at IS NOT NULL THEN MAX(COALESCE(last_inbound_at, 0), v.inbound_at)
+           ELSE last_inbound_at END,
+         unread_count = unread_count + v.unread,
+         status = CASE WHEN v.inbound_at IS NOT NULL AND status IN ('resolved', 'snoozed') THEN 'open' ELSE status END,
+         snoozed_until = CASE WHEN v.inbound_at IS NOT NULL AND status = 'snoozed' THEN NULL ELSE snoozed_until END,
+         updated_at = ?
+       FROM v WHERE conversations.id = v.id`,
+      [...chunk.flatMap(([id, m]) => [id, m.at, m.preview, m.inboundAt, m.unread]), Date.now()],
+    );
+  }
 }
 
 /** A user action that opens the 24-hour window without being a message (reaction, referral). */

@@ -56,6 +56,7 @@ export class IngestBatcher {
       const shared = new Ingest(tx);
       await shared.prefetch(batch.map((item) => item.body));
       for (const item of batch) results.push(await shared.forBody(item.appId).body(item.body));
+      await shared.finish();
       await setSetting(tx, 'messenger.last_event_at', String(Date.now()));
       return results;
     });

@@ -53,7 +53,8 @@ export class WorkerIngest implements IngestSink {
       const compiled = __filename.endsWith('.js');
       const worker = new Worker(path.join(__dirname, `ingest-worker.${compiled ? 'js' : 'ts'}`), {
         workerData: { file: this.file, passphrase: this.passphrase },
-        execArgv: compiled ? [] : ['--require', require.resolve('tsx/cjs')],
+        // Compiled, it inherits the process's flags (memory limits, profiling).
+        execArgv: compiled ? undefined : ['--require', require.resolve('tsx/cjs')],
       });
       worker.on('message', (message: Reply | 'ready' | { fatal: string }) => {
         if (message === 'ready') return resolve(worker);

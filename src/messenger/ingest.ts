@@ -5,8 +5,9 @@
 import type { Queryable } from '../core/db';
 import { log } from '../core/log';
 import { enqueueJob } from '../core/queue';
-import { ensureThread, findThread, preview, touchConversation, touchWindow, type Thread } from '../inbox/threads';
+import { createThread, findThread, preview, touchConversation, touchWindow, type Thread } from '../inbox/threads';
 import { parseOutboxMetadata } from './metadata';
+import { PlainMessages } from './plain-messages';
 import {
   DOWNLOADABLE,
   flattenEvents,
@@ -30,11 +31,19 @@ export interface IngestResult {
   jobs: number;
 }
 
+/** What the bodies of one transaction share. */
+interface Shared {
+  /** Threads already looked up in this transaction (the write lock keeps them current). */
+  threads: Map<string, Thread>;
+  /** Senders the prefetch found no thread for. */
+  absent: Set<string>;
+  plain: PlainMessages;
+}
+
 export class Ingest {
   readonly result: IngestResult = { stored: 0, duplicates: 0, skipped: 0, messages: [], conversations: new Set(), jobs: 0 };
 
-  /** Threads already looked up in this transaction (the write lock keeps them current). */
-  private threads = new Map<string, Thread>();
+  private shared: Shared = { threads: new Map(), absent: new Set(), plain: new PlainMessages() };
   /** Writes whose result nothing waits for; awaited by settle() before the commit. */
   private pending: Promise<unknown>[] = [];
 
@@ -43,10 +52,10 @@ export class Ingest {
     private readonly ownAppId?: string,
   ) {}
 
-  /** An ingest for one more body of the same transaction: own results, shared thread lookups. */
+  /** An ingest for one more body of the same transaction: own results, shared lookups and writes. */
   forBody(ownAppId?: string): Ingest {
     const next = new Ingest(this.db, ownAppId);
-    next.threads = this.threads;
+    next.shared = this.shared;
     return next;
   }
 
@@ -67,27 +76,28 @@ export class Ingest {
          WHERE ${chunk.map(() => '(k.page_id = ? AND k.psid = ?)').join(' OR ')}`,
         chunk.flatMap((k) => [k.pageId, k.psid]),
       );
-      for (const r of rows)
-        this.threads.set(`${r.page_id}:${r.psid}`, {
-          contactId: r.contact_id,
-          conversationId: r.conversation_id,
-          created: false,
-        });
+      for (const k of chunk) this.shared.absent.add(`${k.pageId}:${k.psid}`);
+      for (const r of rows) {
+        const key = `${r.page_id}:${r.psid}`;
+        this.shared.absent.delete(key);
+        this.shared.threads.set(key, { contactId: r.contact_id, conversationId: r.conversation_id, created: false });
+      }
     }
   }
 
   private async find(pageId: string, psid: string): Promise<Thread | undefined> {
     const key = `${pageId}:${psid}`;
-    const known = this.threads.get(key) ?? (await findThread(this.db, pageId, psid));
-    if (known) this.threads.set(key, { ...known, created: false });
+    const known =
+      this.shared.threads.get(key) ?? (this.shared.absent.has(key) ? undefined : await findThread(this.db, pageId, psid));
+    if (known) this.shared.threads.set(key, { ...known, created: false });
     return known && { ...known, created: false };
   }
 
   private async ensure(pageId: string, psid: string, at: number): Promise<Thread> {
     const known = await this.find(pageId, psid);
     if (known) return known;
-    const thread = await ensureThread(this.db, pageId, psid, at);
-    this.threads.set(`${pageId}:${psid}`, thread);
+    const thread = await createThread(this.db, pageId, psid, at);
+    this.shared.threads.set(`${pageId}:${psid}`, thread);
     // A new person: look up their display name, after the answer to Meta.
     await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
     return thread;
@@ -104,6 +114,11 @@ export class Ingest {
     await Promise.all(pending);
   }
 
+  /** After the last body of the transaction: writes the plain messages still collected. */
+  async finish(): Promise<void> {
+    await this.shared.plain.flush(this.db);
+  }
+
   async body(body: WebhookBody): Promise<IngestResult> {
     for (const { pageId, event } of flattenEvents(body)) await this.event(pageId, event);
     await this.settle();
@@ -112,6 +127,10 @@ export class Ingest {
 
   private async event(pageId: string, e: MessagingEvent): Promise<void> {
     const at = typeof e.timestamp === 'number' ? e.timestamp : Date.now();
+    if (e.message && !e.message.is_echo && e.message.mid && e.sender?.id && usableAttachments(e.message).length === 0)
+      return this.plainMessage(pageId, e.sender.id, e.message.mid, e.message, at);
+    // Anything else may depend on the messages collected so far (a reaction to one, an edit of one).
+    await this.shared.plain.flush(this.db);
     if (e.message?.is_echo) return this.echo(pageId, e.recipient?.id, e.message, at);
     const psid = e.sender?.id;
     if (!psid) return this.skip('event without sender.id');
@@ -182,6 +201,21 @@ export class Ingest {
     this.result.conversations.add(row.conversationId);
     this.result.messages.push({ conversationId: row.conversationId, messageId: lastID, change: 'created' });
     return lastID;
+  }
+
+  /** Text without attachments: collected and written with the batch's others (plain-messages.ts). */
+  private async plainMessage(pageId: string, psid: string, mid: string, m: IncomingMessage, at: number): Promise<void> {
+    const thread = await this.ensure(pageId, psid, at);
+    this.shared.plain.add({
+      result: this.result,
+      conversationId: thread.conversationId,
+      mid,
+      text: m.text ?? null,
+      quickReply: m.quick_reply?.payload ?? null,
+      replyTo: m.reply_to?.mid ?? null,
+      at,
+      preview: preview(m.text),
+    });
   }
 
   private async message(pageId: string, psid: string, m: IncomingMessage, at: number): Promise<void> {

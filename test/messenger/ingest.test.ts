@@ -256,4 +256,80 @@ describe('Webhook ingest', () => {
     assert.equal(await count(ctx, 'contacts'), 2);
     assert.equal(await count(ctx, 'conversations'), 2);
   });
+
+  // Plain text messages of a batch are written together (messenger/plain-messages.ts); these
+  // check that doing so changes nothing a customer or the inbox could notice.
+  it('should apply a reaction and an edit that arrive in the same body as the message they target', async () => {
+    const t = Date.now() - 5000;
+    const mid = uniqueMid();
+    await postEvents(ctx, [
+      text('8001', 'helo', t, mid),
+      reactionEvent({ pageId: PAGE_ID, psid: '8001', mid, action: 'react', reaction: 'love', emoji: '❤', timestamp: t + 1 }),
+      editEvent({ pageId: PAGE_ID, psid: '8001', mid, text: 'hello', numEdit: 1, timestamp: t + 2 }),
+      text('8001', 'are you there?', t + 3),
+    ]);
+    const rows = await messages(ctx);
+    assert.deepEqual(
+      rows.map((m) => [m.text, m.reaction, m.edited_at]),
+      [
+        ['hello', '❤', t + 2],
+        ['are you there?', null, null],
+      ],
+    );
+  });
+
+  it('should store a mid repeated inside one body once, and count unread and the preview as if applied one by one', async () => {
+    const t = Date.now() - 5000;
+    const mid = uniqueMid();
+    const created: number[] = [];
+    const off = ctx.deps.bus.on('message', (m) => m.change === 'created' && created.push(m.messageId));
+    try {
+      await postEvents(ctx, [
+        text('8001', 'second', t + 20),
+        text('8001', 'first', t + 10, mid),
+        text('8001', 'first, retried', t + 10, mid),
+        text('8001', 'third (same time as the second, arrived later)', t + 20),
+        text('8002', 'someone else', t + 5),
+      ]);
+    } finally {
+      off();
+    }
+    assert.equal(await count(ctx, 'messages'), 4);
+    assert.equal(created.length, 4, 'one live "created" update per stored message');
+    assert.equal(new Set(created).size, 4);
+    const conv = await ctx.deps.db.get<{ unread_count: number; last_message_preview: string; last_message_at: number }>(
+      'SELECT unread_count, last_message_preview, last_message_at FROM conversations WHERE id = ?',
+      [await conversationOf(ctx, '8001')],
+    );
+    assert.deepEqual(conv, {
+      unread_count: 3,
+      last_message_preview: 'third (same time as the second, arrived later)',
+      last_message_at: t + 20,
+    });
+  });
+
+  it('should commit bodies that arrive together as one batch, each stored once and counted once', async () => {
+    const t = Date.now() - 60_000;
+    // Forty bodies at once: several are committed in one transaction (group commit). Ten people
+    // write four messages each, and every fourth body is delivered twice.
+    const bodies = Array.from({ length: 40 }, (_, i) =>
+      pageBody([entry(PAGE_ID, [text(String(9000 + (i % 10)), `message ${i}`, t + i, `m_batch_${i}`)])]),
+    );
+    const answers = await Promise.all([...bodies, ...bodies.filter((_, i) => i % 4 === 0)].map((b) => postSigned(ctx, b)));
+    assert.deepEqual(new Set(answers.map((r) => r.status)), new Set([200]));
+    assert.equal(await count(ctx, 'messages'), 40);
+    assert.equal(await count(ctx, 'contacts'), 10);
+    const rows = await ctx.deps.db.all<{ psid: string; unread_count: number; last_message_preview: string }>(
+      `SELECT k.psid, c.unread_count, c.last_message_preview FROM conversations c JOIN contacts k ON k.id = c.contact_id
+       ORDER BY k.psid`,
+    );
+    assert.deepEqual(
+      rows,
+      Array.from({ length: 10 }, (_, p) => ({
+        psid: String(9000 + p),
+        unread_count: 4,
+        last_message_preview: `message ${30 + p}`,
+      })),
+    );
+  });
 });
