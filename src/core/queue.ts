@@ -25,18 +25,37 @@ export class RetryLater extends Error {
 
 export type JobHandler = (payload: Record<string, unknown>, job: JobRow) => Promise<void>;
 
+export interface NewJob {
+  kind: string;
+  payload: Record<string, unknown>;
+  /** A second job with the same key is not queued. */
+  dedupeKey?: string;
+  runAt?: number;
+}
+
 export async function enqueueJob(
   db: Queryable,
   kind: string,
   payload: Record<string, unknown>,
   options: { dedupeKey?: string; runAt?: number } = {},
 ): Promise<void> {
+  await enqueueJobs(db, [{ kind, payload, ...options }]);
+}
+
+/** Jobs per statement: six parameters each, far below SQLite's limit. */
+const JOBS_PER_STATEMENT = 100;
+
+/** Several jobs with one statement per hundred (the profile lookups of a webhook batch). */
+export async function enqueueJobs(db: Queryable, jobs: NewJob[]): Promise<void> {
   const now = Date.now();
-  await db.run(
-    `INSERT INTO jobs (kind, payload, run_at, dedupe_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-     ON CONFLICT (dedupe_key) DO NOTHING`,
-    [kind, JSON.stringify(payload), options.runAt ?? now, options.dedupeKey ?? null, now, now],
-  );
+  for (let i = 0; i < jobs.length; i += JOBS_PER_STATEMENT) {
+    const chunk = jobs.slice(i, i + JOBS_PER_STATEMENT);
+    await db.run(
+      `INSERT INTO jobs (kind, payload, run_at, dedupe_key, created_at, updated_at)
+       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (dedupe_key) DO NOTHING`,
+      chunk.flatMap((j) => [j.kind, JSON.stringify(j.payload), j.runAt ?? now, j.dedupeKey ?? null, now, now]),
+    );
+  }
 }
 
 /** Exponential backoff with jitter: 5 s, 10 s, 20 s … capped at 30 minutes. */

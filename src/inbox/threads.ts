@@ -5,8 +5,10 @@ import type { Queryable } from '../core/db';
 export interface Thread {
   contactId: number;
   conversationId: number;
-  created: boolean;
 }
+
+/** How a person is known within a batch of webhook events. */
+export const threadKey = (pageId: string, psid: string) => `${pageId}:${psid}`;
 
 export async function findThread(db: Queryable, pageId: string, psid: string): Promise<Thread | undefined> {
   const row = await db.get<{ contact_id: number; conversation_id: number }>(
@@ -14,23 +16,47 @@ export async function findThread(db: Queryable, pageId: string, psid: string): P
      FROM contacts k JOIN conversations c ON c.contact_id = k.id WHERE k.page_id = ? AND k.psid = ?`,
     [pageId, psid],
   );
-  return row ? { contactId: row.contact_id, conversationId: row.conversation_id, created: false } : undefined;
+  return row ? { contactId: row.contact_id, conversationId: row.conversation_id } : undefined;
 }
 
 /** A new contact and their conversation; the caller knows they do not exist yet. */
 export async function createThread(db: Queryable, pageId: string, psid: string, at: number): Promise<Thread> {
+  return (await createThreads(db, [{ pageId, psid, at }])).get(threadKey(pageId, psid))!;
+}
+
+/** People per statement: four parameters each, far below SQLite's limit. */
+const PEOPLE_PER_STATEMENT = 100;
+
+/**
+ * New contacts and their conversations, many at once (the new people of a webhook batch): two
+ * statements per hundred people. None of them may exist yet. `at` is their first event's time.
+ */
+export async function createThreads(
+  db: Queryable,
+  people: { pageId: string; psid: string; at: number }[],
+): Promise<Map<string, Thread>> {
+  const threads = new Map<string, Thread>();
+  const unique = new Map<string, { pageId: string; psid: string; at: number }>();
+  for (const p of people) if (!unique.has(threadKey(p.pageId, p.psid))) unique.set(threadKey(p.pageId, p.psid), p);
+  const list = [...unique.values()];
   const now = Date.now();
-  const contact = await db.run('INSERT INTO contacts (page_id, psid, created_at, updated_at) VALUES (?, ?, ?, ?)', [
-    pageId,
-    psid,
-    now,
-    now,
-  ]);
-  const conversation = await db.run(
-    'INSERT INTO conversations (page_id, contact_id, status, created_at, updated_at, last_message_at) VALUES (?, ?, ?, ?, ?, ?)',
-    [pageId, contact.lastID, 'open', now, now, at],
-  );
-  return { contactId: contact.lastID, conversationId: conversation.lastID, created: true };
+  for (let i = 0; i < list.length; i += PEOPLE_PER_STATEMENT) {
+    const chunk = list.slice(i, i + PEOPLE_PER_STATEMENT);
+    const contacts = await db.all<{ id: number; page_id: string; psid: string }>(
+      `INSERT INTO contacts (page_id, psid, created_at, updated_at) VALUES ${chunk.map(() => '(?, ?, ?, ?)').join(', ')}
+       RETURNING id, page_id, psid`,
+      chunk.flatMap((p) => [p.pageId, p.psid, now, now]),
+    );
+    const contactIds = new Map(contacts.map((c) => [threadKey(c.page_id, c.psid), c.id]));
+    const conversations = await db.all<{ id: number; contact_id: number }>(
+      `INSERT INTO conversations (page_id, contact_id, status, created_at, updated_at, last_message_at)
+       VALUES ${chunk.map(() => "(?, ?, 'open', ?, ?, ?)").join(', ')} RETURNING id, contact_id`,
+      chunk.flatMap((p) => [p.pageId, contactIds.get(threadKey(p.pageId, p.psid))!, now, now, p.at]),
+    );
+    const conversationIds = new Map(conversations.map((c) => [c.contact_id, c.id]));
+    for (const [key, contactId] of contactIds) threads.set(key, { contactId, conversationId: conversationIds.get(contactId)! });
+  }
+  return threads;
 }
 
 export function preview(text: string | null | undefined, attachmentType?: string): string {

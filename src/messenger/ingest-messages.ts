@@ -69,10 +69,13 @@ export async function plainMessage(
   m: IncomingMessage,
   at: number,
 ): Promise<void> {
-  const thread = await x.ensure(pageId, psid, at);
+  // Someone new is created at the flush, with the batch's other new people.
+  const thread = await x.find(pageId, psid);
   x.collect({
     result: x.result,
-    conversationId: thread.conversationId,
+    pageId,
+    psid,
+    conversationId: thread?.conversationId,
     mid,
     text: m.text ?? null,
     quickReply: m.quick_reply?.payload ?? null,

@@ -8,8 +8,8 @@
 // echoes and postbacks, ingest-receipts.ts for watermarks, reactions, edits and referrals.
 import type { Queryable } from '../core/db';
 import { log } from '../core/log';
-import { enqueueJob } from '../core/queue';
-import { createThread, findThread, type Thread } from '../inbox/threads';
+import { enqueueJobs, type NewJob } from '../core/queue';
+import { createThread, createThreads, findThread, threadKey, type Thread } from '../inbox/threads';
 import { echo, message, plainMessage, postback } from './ingest-messages';
 import { delivery, edit, reaction, read, referral } from './ingest-receipts';
 import { PlainMessages, type PlainMessage } from './plain-messages';
@@ -61,7 +61,7 @@ export class Ingest {
     for (const body of bodies) {
       for (const { pageId, event } of flattenEvents(body)) {
         const psid = event.message?.is_echo ? event.recipient?.id : event.sender?.id;
-        if (psid) keys.set(`${pageId}:${psid}`, { pageId, psid });
+        if (psid) keys.set(threadKey(pageId, psid), { pageId, psid });
       }
     }
     const list = [...keys.values()];
@@ -72,22 +72,22 @@ export class Ingest {
          WHERE ${chunk.map(() => '(k.page_id = ? AND k.psid = ?)').join(' OR ')}`,
         chunk.flatMap((k) => [k.pageId, k.psid]),
       );
-      for (const k of chunk) this.shared.absent.add(`${k.pageId}:${k.psid}`);
+      for (const k of chunk) this.shared.absent.add(threadKey(k.pageId, k.psid));
       for (const r of rows) {
-        const key = `${r.page_id}:${r.psid}`;
+        const key = threadKey(r.page_id, r.psid);
         this.shared.absent.delete(key);
-        this.shared.threads.set(key, { contactId: r.contact_id, conversationId: r.conversation_id, created: false });
+        this.shared.threads.set(key, { contactId: r.contact_id, conversationId: r.conversation_id });
       }
     }
   }
 
   /** The sender's thread, if they have written before (looked up once per transaction). */
   async find(pageId: string, psid: string): Promise<Thread | undefined> {
-    const key = `${pageId}:${psid}`;
+    const key = threadKey(pageId, psid);
     const known =
       this.shared.threads.get(key) ?? (this.shared.absent.has(key) ? undefined : await findThread(this.db, pageId, psid));
-    if (known) this.shared.threads.set(key, { ...known, created: false });
-    return known && { ...known, created: false };
+    if (known) this.shared.threads.set(key, known);
+    return known;
   }
 
   /** The sender's thread, created (and their profile lookup queued) if they are new. */
@@ -95,9 +95,9 @@ export class Ingest {
     const known = await this.find(pageId, psid);
     if (known) return known;
     const thread = await createThread(this.db, pageId, psid, at);
-    this.shared.threads.set(`${pageId}:${psid}`, thread);
-    // A new person: look up their display name, after the answer to Meta.
-    await this.queue('messenger.profile', { contactId: thread.contactId }, `profile:${thread.contactId}`);
+    this.shared.threads.set(threadKey(pageId, psid), thread);
+    await enqueueJobs(this.db, [profileLookup(thread.contactId)]);
+    this.result.jobs++;
     return thread;
   }
 
@@ -120,7 +120,22 @@ export class Ingest {
 
   /** After the last body of the transaction: writes the plain messages still collected. */
   async finish(): Promise<void> {
-    await this.shared.plain.flush(this.db);
+    await this.flushPlain();
+  }
+
+  /** Writes the plain messages collected so far; first the threads of the new people among them. */
+  private async flushPlain(): Promise<void> {
+    const newcomers = this.shared.plain.newcomers();
+    if (newcomers.length > 0) {
+      const created = await createThreads(this.db, newcomers);
+      for (const [key, thread] of created) this.shared.threads.set(key, thread);
+      await enqueueJobs(
+        this.db,
+        [...created.values()].map((t) => profileLookup(t.contactId)),
+      );
+      for (const n of newcomers) n.result.jobs++;
+    }
+    await this.shared.plain.flush(this.db, (pageId, psid) => this.shared.threads.get(threadKey(pageId, psid))!.conversationId);
   }
 
   async body(body: WebhookBody): Promise<IngestResult> {
@@ -134,7 +149,7 @@ export class Ingest {
     if (e.message && !e.message.is_echo && e.message.mid && e.sender?.id && usableAttachments(e.message).length === 0)
       return plainMessage(this, pageId, e.sender.id, e.message.mid, e.message, at);
     // Anything else may depend on the messages collected so far (a reaction to one, an edit of one).
-    await this.shared.plain.flush(this.db);
+    await this.flushPlain();
     if (e.message?.is_echo) return echo(this, pageId, e.recipient?.id, e.message, at);
     const psid = e.sender?.id;
     if (!psid) return this.skip('event without sender.id');
@@ -165,9 +180,14 @@ export class Ingest {
     return changes > 0;
   }
 
-  /** A job (profile lookup, download) in this transaction: it runs only if the events commit. */
+  /** A job (a download) in this transaction: it runs only if the events commit. */
   async queue(kind: string, payload: Record<string, unknown>, dedupeKey: string): Promise<void> {
-    await enqueueJob(this.db, kind, payload, { dedupeKey });
+    await enqueueJobs(this.db, [{ kind, payload, dedupeKey }]);
     this.result.jobs++;
   }
+}
+
+/** A new person: their display name is looked up after the answer to Meta (profile-job.ts). */
+function profileLookup(contactId: number): NewJob {
+  return { kind: 'messenger.profile', payload: { contactId }, dedupeKey: `profile:${contactId}` };
 }

@@ -2,15 +2,19 @@
 // sends. Written one statement each, every message costs a round trip to SQLite's thread, and at
 // webhook rates those round trips are the bottleneck. So a webhook batch collects them here and
 // writes them with one INSERT, and their conversations with one UPDATE. Ingest flushes before any
-// other kind of event, so events still apply in the order Meta sent them.
+// other kind of event, so events still apply in the order Meta sent them. People writing for the
+// first time are created together too, just before their messages (Ingest.flushPlain).
 import type { Queryable } from '../core/db';
-import { touchConversations } from '../inbox/threads';
+import { threadKey, touchConversations } from '../inbox/threads';
 import type { IngestResult } from './ingest';
 
 export interface PlainMessage {
   /** The result of the body the message came in. */
   result: IngestResult;
-  conversationId: number;
+  pageId: string;
+  psid: string;
+  /** Unknown when the sender is new: their thread is created at the flush. */
+  conversationId?: number;
   mid: string;
   text: string | null;
   quickReply: string | null;
@@ -29,14 +33,27 @@ export class PlainMessages {
     this.rows.push(row);
   }
 
-  /** Writes what was collected; a mid seen before (a retry, or twice in one batch) counts as a duplicate. */
-  async flush(db: Queryable): Promise<void> {
-    const rows = this.rows;
+  /** The senders without a thread yet, each once, with their first message (its time, its body). */
+  newcomers(): PlainMessage[] {
+    const first = new Map<string, PlainMessage>();
+    for (const row of this.rows) {
+      const key = threadKey(row.pageId, row.psid);
+      if (row.conversationId === undefined && !first.has(key)) first.set(key, row);
+    }
+    return [...first.values()];
+  }
+
+  /**
+   * Writes what was collected; a mid seen before (a retry, or twice in one batch) counts as a
+   * duplicate. `conversationOf` names the conversation of a sender that was new when collected.
+   */
+  async flush(db: Queryable, conversationOf: (pageId: string, psid: string) => number): Promise<void> {
+    const rows = this.rows.map((r) => ({ ...r, conversationId: r.conversationId ?? conversationOf(r.pageId, r.psid) }));
     this.rows = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) await this.insert(db, rows.slice(i, i + ROWS_PER_STATEMENT));
   }
 
-  private async insert(db: Queryable, rows: PlainMessage[]): Promise<void> {
+  private async insert(db: Queryable, rows: (PlainMessage & { conversationId: number })[]): Promise<void> {
     const now = Date.now();
     const inserted = await db.all<{ id: number; mid: string }>(
       `INSERT INTO messages (conversation_id, mid, direction, kind, text, status, sent_by, quick_reply, reply_to_mid,
@@ -46,7 +63,7 @@ export class PlainMessages {
       rows.flatMap((r) => [r.conversationId, r.mid, r.text, r.quickReply, r.replyTo, r.at, now]),
     );
     const ids = new Map(inserted.map((r) => [r.mid, r.id]));
-    const stored: PlainMessage[] = [];
+    const stored: typeof rows = [];
     for (const row of rows) {
       const id = ids.get(row.mid);
       if (id === undefined) {

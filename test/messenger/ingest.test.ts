@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import {
+  attachmentEvent,
   editEvent,
   entry,
   pageBody,
@@ -331,5 +332,30 @@ describe('Webhook ingest', () => {
         last_message_preview: `message ${30 + p}`,
       })),
     );
+    // The ten new people were created together; each gets one profile lookup, for their own contact.
+    const jobs = await ctx.deps.db.all<{ payload: string }>("SELECT payload FROM jobs WHERE kind = 'messenger.profile'");
+    const contacts = await ctx.deps.db.all<{ id: number }>('SELECT id FROM contacts ORDER BY id');
+    assert.deepEqual(
+      jobs.map((j) => (JSON.parse(j.payload) as { contactId: number }).contactId).sort((a, b) => a - b),
+      contacts.map((c) => c.id),
+    );
+  });
+
+  it('should create a new person once when their text, a photo and more text come in one body', async () => {
+    const t = Date.now() - 5000;
+    const photo = { type: 'image', payload: { url: `${fake.url}/files/cat.jpg` } };
+    await postEvents(ctx, [
+      text('8077', 'hello, first time here', t),
+      attachmentEvent({ pageId: PAGE_ID, psid: '8077', mid: uniqueMid(), attachments: [photo], timestamp: t + 1 }),
+      text('8077', 'did the photo arrive?', t + 2),
+    ]);
+    assert.equal(await count(ctx, 'contacts'), 1);
+    assert.equal(await count(ctx, 'conversations'), 1);
+    assert.deepEqual(
+      (await messages(ctx, await conversationOf(ctx, '8077'))).map((m) => m.text),
+      ['hello, first time here', null, 'did the photo arrive?'],
+    );
+    assert.equal(await count(ctx, "jobs WHERE kind = 'messenger.profile'"), 1);
+    assert.equal(await count(ctx, "jobs WHERE kind = 'messenger.attachment'"), 1);
   });
 });
