@@ -7,7 +7,7 @@ import type { JobQueue } from './core/queue';
 import type { LiveHub } from './inbox/live';
 import type { Workflow } from './inbox/workflow';
 import type { IngestSink } from './messenger/ingest-client';
-import type { OutboxSender } from './messenger/outbox';
+import type { OutboxSender } from './messenger/outbox-sender';
 
 export interface Deps {
   config: Config;

@@ -13,7 +13,7 @@ import { attachmentJob } from './messenger/attachment-job';
 import { LiveHub } from './inbox/live';
 import { Workflow } from './inbox/workflow';
 import { inProcessIngest } from './messenger/ingest-client';
-import { OutboxSender } from './messenger/outbox';
+import { OutboxSender } from './messenger/outbox-sender';
 import { senderActionJob } from './messenger/sender-action-job';
 import { profileJob } from './messenger/profile-job';
 
