@@ -341,6 +341,26 @@ describe('Webhook ingest', () => {
     );
   });
 
+  it('should store a body of 250 messages from 250 new people, each in their own conversation', async () => {
+    // Meta batches up to 1,000 events per POST; the batch writes go a hundred rows per statement.
+    const t = Date.now() - 60_000;
+    const people = Array.from({ length: 250 }, (_, i) => String(70000 + i));
+    await postEvents(
+      ctx,
+      people.map((psid, i) => text(psid, `from ${psid}`, t + i)),
+    );
+    const rows = await ctx.deps.db.all<{ psid: string; text: string; preview: string; unread: number }>(
+      `SELECT k.psid, m.text, c.last_message_preview AS preview, c.unread_count AS unread
+       FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id ORDER BY k.psid`,
+    );
+    assert.deepEqual(
+      rows,
+      people.map((psid) => ({ psid, text: `from ${psid}`, preview: `from ${psid}`, unread: 1 })),
+    );
+    assert.equal(await count(ctx, 'conversations'), 250);
+    assert.equal(await count(ctx, "jobs WHERE kind = 'messenger.profile'"), 250);
+  });
+
   it('should create a new person once when their text, a photo and more text come in one body', async () => {
     const t = Date.now() - 5000;
     const photo = { type: 'image', payload: { url: `${fake.url}/files/cat.jpg` } };
