@@ -6,9 +6,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { percentile } from './load';
-import { startServer, stopChild } from './server-process';
-
-const SECRET = 'bench-app-secret';
+import { BENCH_PAGE_ID, signWebhook, startWebhookServer, stopChild } from './server-process';
 
 function post(
   url: string,
@@ -57,12 +55,12 @@ function webhook(psid: string, text: string): { body: string; signature: string 
     object: 'page',
     entry: [
       {
-        id: '1000',
+        id: BENCH_PAGE_ID,
         time: now,
         messaging: [
           {
             sender: { id: psid },
-            recipient: { id: '1000' },
+            recipient: { id: BENCH_PAGE_ID },
             timestamp: now,
             message: { mid: `m_fan_${crypto.randomBytes(8).toString('hex')}`, text },
           },
@@ -70,7 +68,7 @@ function webhook(psid: string, text: string): { body: string; signature: string 
       },
     ],
   });
-  return { body, signature: `sha256=${crypto.createHmac('sha256', SECRET).update(body).digest('hex')}` };
+  return { body, signature: signWebhook(body) };
 }
 
 export interface FanoutBench {
@@ -84,10 +82,7 @@ export interface FanoutBench {
 
 export async function benchFanout(streams = 50, rounds = 20): Promise<FanoutBench> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatx-fanout-'));
-  const { child: server, url: base } = await startServer(
-    { DATA_DIR: dataDir, DATABASE_KEY: 'bench key', FB_APP_SECRET: SECRET, FB_PAGE_ID: '1000' },
-    33000,
-  );
+  const { child: server, url: base } = await startWebhookServer(dataDir, 33000);
   const sockets: http.ClientRequest[] = [];
   try {
     // Idle memory: right after start, with nothing happening.

@@ -1,6 +1,7 @@
 // The real server (dist/server.js) as a child process for the benchmarks: started on a free-ish
 // loopback port with the given environment, waited on until /healthz answers, stopped with SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -45,4 +46,21 @@ export async function startServer(env: Record<string, string>, portBase: number)
     throw err;
   }
   return { child, url };
+}
+
+/** The app secret of the Messenger-connected benchmark servers; their Page id is 1000. */
+const WEBHOOK_SECRET = 'bench-app-secret';
+export const BENCH_PAGE_ID = '1000';
+
+/** ChatX with a Messenger app secret and Page id, so webhook bodies can be signed as Meta signs them. */
+export function startWebhookServer(dataDir: string, portBase: number): Promise<ServerProcess> {
+  return startServer(
+    { DATA_DIR: dataDir, DATABASE_KEY: 'bench key', FB_APP_SECRET: WEBHOOK_SECRET, FB_PAGE_ID: BENCH_PAGE_ID },
+    portBase,
+  );
+}
+
+/** The X-Hub-Signature-256 Meta would send for this body. */
+export function signWebhook(body: string | Buffer): string {
+  return `sha256=${crypto.createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`;
 }

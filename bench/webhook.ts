@@ -6,17 +6,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { runLoad, type LoadResult, type Prepared } from './load';
-import { startServer, stopChild } from './server-process';
+import { BENCH_PAGE_ID, signWebhook, startWebhookServer, stopChild } from './server-process';
 
-const SECRET = 'bench-app-secret';
 const PSIDS = Number(process.env.BENCH_PSIDS ?? 2000);
 
-function sign(body: Buffer): string {
-  return `sha256=${crypto.createHmac('sha256', SECRET).update(body).digest('hex')}`;
-}
-
 /** Meta-shaped text messages from 2,000 different people, with unique mids, signed Meta's way. */
-export function prepareEvents(count: number, pageId = '1000'): Prepared[] {
+export function prepareEvents(count: number, pageId = BENCH_PAGE_ID): Prepared[] {
   const out: Prepared[] = [];
   const started = Date.now() - count;
   for (let i = 0; i < count; i++) {
@@ -45,7 +40,7 @@ export function prepareEvents(count: number, pageId = '1000'): Prepared[] {
     out.push({
       path: '/webhooks/messenger',
       body,
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(body) },
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(body) },
     });
   }
   return out;
@@ -60,10 +55,7 @@ export interface WebhookBench {
 
 export async function benchWebhook(events = 20000, concurrency = 50): Promise<WebhookBench> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chatx-bench-'));
-  const { child: server, url } = await startServer(
-    { DATA_DIR: dataDir, DATABASE_KEY: 'bench key', FB_APP_SECRET: SECRET, FB_PAGE_ID: '1000' },
-    31000,
-  );
+  const { child: server, url } = await startWebhookServer(dataDir, 31000);
   let chatx: LoadResult;
   let rssMb = 0;
   try {
