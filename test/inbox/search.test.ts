@@ -1,20 +1,10 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { createApiToken } from '../../src/auth/api-tokens';
-import { channelState } from '../../src/messenger/channel';
 import { ftsQuery, highlightHtml, searchContacts, searchMessages } from '../../src/inbox/search';
-import {
-  editEvent,
-  entry,
-  metaJson,
-  pageBody,
-  signBody,
-  textEvent,
-  uniqueMid,
-  type MessagingEvent,
-} from '../fakes/messenger-events';
+import { editEvent, textEvent, uniqueMid } from '../fakes/messenger-events';
 import { signIn, type Agent } from '../support/browser-session';
-import { customerWrites, inboxContext, OWNER, STAFF, type InboxContext } from './support';
+import { customerWrites, inboxContext, OWNER, signedWebhook, STAFF, type InboxContext } from './support';
 
 describe('Inbox search', () => {
   let ctx: InboxContext;
@@ -23,27 +13,14 @@ describe('Inbox search', () => {
   });
   afterEach(() => ctx.close());
 
-  /** Events through the real signed webhook, as Meta sends them. */
-  async function webhook(events: MessagingEvent[]): Promise<void> {
-    const state = await channelState(ctx.deps.db, ctx.config);
-    const bytes = metaJson(pageBody([entry(state.pageId, events)]));
-    const res = await request(ctx.app)
-      .post('/webhooks/messenger')
-      .set('content-type', 'application/json')
-      .set('x-hub-signature-256', signBody(bytes, state.appSecret!))
-      .send(bytes);
-    assert.equal(res.status, 200, res.text);
-  }
-
   /** A customer message with a known mid; returns its conversation and message ids. */
   async function customerSays(
     psid: string,
     text: string,
     at = Date.now(),
   ): Promise<{ conversationId: number; messageId: number; mid: string }> {
-    const state = await channelState(ctx.deps.db, ctx.config);
     const mid = uniqueMid();
-    await webhook([textEvent({ pageId: state.pageId, psid, mid, text, timestamp: at })]);
+    await signedWebhook(ctx, (pageId) => [textEvent({ pageId, psid, mid, text, timestamp: at })]);
     const row = (await ctx.deps.db.get<{ id: number; conversation_id: number }>(
       'SELECT id, conversation_id FROM messages WHERE mid = ?',
       [mid],
@@ -107,9 +84,8 @@ describe('Inbox search', () => {
     });
 
     it('should keep the index exact when a customer edits a message', async () => {
-      const state = await channelState(ctx.deps.db, ctx.config);
       const { messageId, mid } = await customerSays('6001', 'I want the small size');
-      await webhook([editEvent({ pageId: state.pageId, psid: '6001', mid, text: 'I want the large size', numEdit: 1 })]);
+      await signedWebhook(ctx, (pageId) => [editEvent({ pageId, psid: '6001', mid, text: 'I want the large size', numEdit: 1 })]);
       assert.deepEqual(await texts('small'), []);
       const hits = await searchMessages(ctx.deps.db, 'large');
       assert.deepEqual(

@@ -4,9 +4,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { channelState } from '../../src/messenger/channel';
-import { entry, metaJson, pageBody, signBody, textEvent, uniqueMid } from '../fakes/messenger-events';
+import { entry, metaJson, pageBody, signBody, textEvent, uniqueMid, type MessagingEvent } from '../fakes/messenger-events';
 import { addUser, csrfFrom, PASSWORD } from '../support/browser-session';
-import { makeContext, type TestContext } from '../support/context';
+import { conversationOf, makeContext, type TestContext } from '../support/context';
+
+export { conversationOf };
 
 export const HOUR = 3600 * 1000;
 export const DAY = 24 * HOUR;
@@ -34,19 +36,26 @@ export interface CustomerMessage {
   at?: number;
 }
 
-/** Customers write, all in one signed webhook POST as Meta batches them; expects 200. */
-export async function customersWrite(ctx: TestContext, messages: CustomerMessage[]): Promise<void> {
+/**
+ * Events for this ChatX's Page (sandbox or live), in one POST through the real webhook, signed over
+ * the bytes as Meta signs them; expects 200. `events` gets the Page id to address them to.
+ */
+export async function signedWebhook(ctx: TestContext, events: (pageId: string) => MessagingEvent[]): Promise<void> {
   const state = await channelState(ctx.deps.db, ctx.config);
-  const events = messages.map((m) =>
-    textEvent({ pageId: state.pageId, psid: m.psid, mid: uniqueMid(), text: m.text, timestamp: m.at ?? Date.now() }),
-  );
-  const bytes = metaJson(pageBody([entry(state.pageId, events)]));
+  const bytes = metaJson(pageBody([entry(state.pageId, events(state.pageId))]));
   const res = await request(ctx.app)
     .post('/webhooks/messenger')
     .set('content-type', 'application/json')
     .set('x-hub-signature-256', signBody(bytes, state.appSecret!))
     .send(bytes);
   if (res.status !== 200) throw new Error(`webhook answered ${res.status}: ${res.text}`);
+}
+
+/** Customers write, all in one signed webhook POST as Meta batches them; expects 200. */
+export async function customersWrite(ctx: TestContext, messages: CustomerMessage[]): Promise<void> {
+  await signedWebhook(ctx, (pageId) =>
+    messages.map((m) => textEvent({ pageId, psid: m.psid, mid: uniqueMid(), text: m.text, timestamp: m.at ?? Date.now() })),
+  );
   // Let the follow-up work (profile names, which announce themselves live) finish, so tests start quiet.
   await ctx.deps.queue.kick();
 }
@@ -55,15 +64,6 @@ export async function customersWrite(ctx: TestContext, messages: CustomerMessage
 export async function customerWrites(ctx: TestContext, psid: string, text: string, at = Date.now()): Promise<number> {
   await customersWrite(ctx, [{ psid, text, at }]);
   return conversationOf(ctx, psid);
-}
-
-export async function conversationOf(ctx: TestContext, psid: string): Promise<number> {
-  const row = await ctx.deps.db.get<{ id: number }>(
-    'SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.psid = ?',
-    [psid],
-  );
-  if (!row) throw new Error(`no conversation for ${psid}`);
-  return row.id;
 }
 
 export interface ConversationState {

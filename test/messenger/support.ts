@@ -21,7 +21,9 @@ import {
   type FakeGraph,
   type MessagingEvent,
 } from '../fakes/graph';
-import { tempDir, testConfig } from '../support/context';
+import { conversationOf, tempDir, testConfig } from '../support/context';
+
+export { conversationOf };
 
 export const APP_SECRET = 'test-app-secret-0123456789';
 export const APP_ID = '424242424242';
@@ -123,15 +125,6 @@ export async function inbound(ctx: Ctx, psid: string, text: string, timestamp = 
 export async function settle(ctx: Ctx): Promise<void> {
   await ctx.deps.queue.kick();
   await ctx.deps.outbox.kick();
-}
-
-export async function conversationOf(ctx: Ctx, psid: string): Promise<number> {
-  const row = await ctx.deps.db.get<{ id: number }>(
-    'SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.psid = ?',
-    [psid],
-  );
-  if (!row) throw new Error(`no conversation for ${psid}`);
-  return row.id;
 }
 
 /** A conversation whose customer wrote `hoursAgo` hours ago. */

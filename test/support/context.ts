@@ -27,6 +27,16 @@ export interface TestContext {
   close(): Promise<void>;
 }
 
+/** The conversation of the person with this PSID (there is one per person); throws if none. */
+export async function conversationOf(ctx: Pick<TestContext, 'deps'>, psid: string): Promise<number> {
+  const row = await ctx.deps.db.get<{ id: number }>(
+    'SELECT c.id FROM conversations c JOIN contacts k ON k.id = c.contact_id WHERE k.psid = ?',
+    [psid],
+  );
+  if (!row) throw new Error(`no conversation for ${psid}`);
+  return row.id;
+}
+
 export async function makeContext(env: Record<string, string> = {}): Promise<TestContext> {
   const config = testConfig(env);
   const deps = await openStore(config);
