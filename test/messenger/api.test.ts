@@ -2,33 +2,16 @@ import assert from 'node:assert/strict';
 import request from 'supertest';
 import { addUser } from '../support/browser-session';
 import { attachmentEvent, uniqueMid, type FakeGraph } from '../fakes/graph';
-import {
-  PAGE_ID,
-  bearer,
-  conversationOf,
-  count,
-  inbound,
-  liveEnv,
-  openContext,
-  postEvents,
-  settle,
-  startFake,
-  type Ctx,
-} from './support';
+import { PAGE_ID, bearer, conversationOf, count, inbound, postEvents, settle, liveContextPerTest, type Ctx } from './support';
 
 describe('JSON API: /api/v1 conversations, messages, attachments', () => {
   let ctx: Ctx;
   let fake: FakeGraph;
   let auth: string;
   const t0 = Date.now() - 3600_000;
+  liveContextPerTest((c, f) => ((ctx = c), (fake = f)));
   beforeEach(async () => {
-    fake = await startFake();
-    ctx = await openContext(liveEnv(fake));
     auth = await bearer(ctx);
-  });
-  afterEach(async () => {
-    await ctx.close();
-    await fake.close();
   });
 
   const get = (path: string) => request(ctx.app).get(path).set('authorization', auth);

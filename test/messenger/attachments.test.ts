@@ -7,7 +7,7 @@ import { RetryLater } from '../../src/core/queue';
 import { attachmentJob } from '../../src/messenger/attachment-job';
 import { addUser, signIn } from '../support/browser-session';
 import { attachmentEvent, uniqueMid, type FakeGraph, type WebhookAttachment } from '../fakes/graph';
-import { PAGE_ID, bearer, count, dueNow, liveEnv, messages, openContext, postEvents, startFake, type Ctx } from './support';
+import { PAGE_ID, bearer, count, dueNow, messages, postEvents, liveContextPerTest, type Ctx } from './support';
 
 interface Row {
   id: number;
@@ -25,14 +25,9 @@ describe('Incoming attachments', () => {
   let ctx: Ctx;
   let fake: FakeGraph;
   let auth: string;
+  liveContextPerTest((c, f) => ((ctx = c), (fake = f)));
   beforeEach(async () => {
-    fake = await startFake();
-    ctx = await openContext(liveEnv(fake));
     auth = await bearer(ctx);
-  });
-  afterEach(async () => {
-    await ctx.close();
-    await fake.close();
   });
 
   async function receive(attachments: WebhookAttachment[], text?: string): Promise<Row[]> {

@@ -8,15 +8,13 @@ import {
   count,
   dueNow,
   inbound,
-  liveEnv,
   message,
   messages,
-  openContext,
   outboxOf,
   postEvents,
   queue,
   settle,
-  startFake,
+  liveContextPerTest,
   type Ctx,
 } from './support';
 
@@ -26,15 +24,10 @@ describe('Webhook echoes and receipts', () => {
   let ctx: Ctx;
   let fake: FakeGraph;
   let conversationId: number;
+  liveContextPerTest((c, f) => ((ctx = c), (fake = f)));
   beforeEach(async () => {
-    fake = await startFake();
-    ctx = await openContext(liveEnv(fake));
     await inbound(ctx, '8001', 'hi', Date.now() - 60_000);
     conversationId = await conversationOf(ctx, '8001');
-  });
-  afterEach(async () => {
-    await ctx.close();
-    await fake.close();
   });
 
   const echo = (opts: { mid?: string; text?: string; appId?: string; metadata?: string; timestamp?: number }) =>

@@ -18,26 +18,17 @@ import {
   conversationOf,
   count,
   inbound,
-  liveEnv,
   messages,
-  openContext,
   postEvents,
   postSigned,
-  startFake,
+  liveContextPerTest,
   type Ctx,
 } from './support';
 
 describe('Webhook ingest', () => {
   let ctx: Ctx;
   let fake: FakeGraph;
-  beforeEach(async () => {
-    fake = await startFake();
-    ctx = await openContext(liveEnv(fake));
-  });
-  afterEach(async () => {
-    await ctx.close();
-    await fake.close();
-  });
+  liveContextPerTest((c, f) => ((ctx = c), (fake = f)));
 
   const text = (psid: string, body: string, timestamp = Date.now(), mid = uniqueMid()) =>
     textEvent({ pageId: PAGE_ID, psid, mid, text: body, timestamp });

@@ -12,11 +12,10 @@ import {
   conversationOf,
   dueNow,
   inbound,
-  liveEnv,
   openContext,
   outboxOf,
   queue,
-  startFake,
+  liveContextPerTest,
   type Ctx,
 } from './support';
 
@@ -28,14 +27,7 @@ interface Contact {
 describe('Profile lookup job', () => {
   let ctx: Ctx;
   let fake: FakeGraph;
-  beforeEach(async () => {
-    fake = await startFake();
-    ctx = await openContext(liveEnv(fake));
-  });
-  afterEach(async () => {
-    await ctx.close();
-    await fake.close();
-  });
+  liveContextPerTest((c, f) => ((ctx = c), (fake = f)));
 
   const contact = (psid: string) => ctx.deps.db.get<Contact>('SELECT name, profile_state FROM contacts WHERE psid = ?', [psid]);
   const profileCalls = (psid: string) => fake.calls.filter((c) => c.method === 'GET' && c.path === `/v25.0/${psid}`);

@@ -8,14 +8,12 @@ import {
   PAGE_TOKEN,
   conversationAged,
   dueNow,
-  liveEnv,
   message,
-  openContext,
   outboxOf,
   queue,
   sentTexts,
   settle,
-  startFake,
+  liveContextPerTest,
   type Ctx,
 } from './support';
 
@@ -23,14 +21,9 @@ describe('Outbox: sending through the Send API', () => {
   let ctx: Ctx;
   let fake: FakeGraph;
   let conversationId: number;
+  liveContextPerTest((c, f) => ((ctx = c), (fake = f)));
   beforeEach(async () => {
-    fake = await startFake();
-    ctx = await openContext(liveEnv(fake));
     conversationId = await conversationAged(ctx, '8001', 1);
-  });
-  afterEach(async () => {
-    await ctx.close();
-    await fake.close();
   });
 
   it('should send a reply as RESPONSE with our metadata, the Page token and appsecret_proof', async () => {

@@ -68,6 +68,25 @@ export async function openContext(env: Record<string, string> = {}, dataDir = te
   };
 }
 
+/**
+ * Gives each test of the suite a fresh fake Graph server and a context of a Page connected to it,
+ * both closed after the test: `liveContextPerTest((c, f) => ((ctx = c), (fake = f)))`. Hooks
+ * registered after this call see both.
+ */
+export function liveContextPerTest(use: (ctx: Ctx, fake: FakeGraph) => void): void {
+  let opened: { ctx: Ctx; fake: FakeGraph } | undefined;
+  beforeEach(async () => {
+    const fake = await startFake();
+    opened = { fake, ctx: await openContext(liveEnv(fake)) };
+    use(opened.ctx, opened.fake);
+  });
+  afterEach(async () => {
+    await opened?.ctx.close();
+    await opened?.fake.close(); // closing twice is harmless: a test may close it to play "Meta is down"
+    opened = undefined;
+  });
+}
+
 /** The environment of a connected Page whose Graph API is the fake. */
 export function liveEnv(fake: FakeGraph, extra: Record<string, string> = {}): Record<string, string> {
   return {

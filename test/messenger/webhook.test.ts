@@ -12,7 +12,7 @@ import {
   type FakeGraph,
   type MessagingEvent,
 } from '../fakes/graph';
-import { APP_SECRET, PAGE_ID, count, liveEnv, messages, openContext, postSigned, secretOf, startFake, type Ctx } from './support';
+import { APP_SECRET, PAGE_ID, count, messages, openContext, postSigned, secretOf, liveContextPerTest, type Ctx } from './support';
 
 describe('GET /webhooks/messenger', () => {
   let ctx: Ctx;
@@ -50,14 +50,7 @@ describe('GET /webhooks/messenger', () => {
 describe('POST /webhooks/messenger', () => {
   let ctx: Ctx;
   let fake: FakeGraph;
-  beforeEach(async () => {
-    fake = await startFake();
-    ctx = await openContext(liveEnv(fake));
-  });
-  afterEach(async () => {
-    await ctx.close();
-    await fake.close();
-  });
+  liveContextPerTest((c, f) => ((ctx = c), (fake = f)));
 
   const body = (text: string, mid = uniqueMid()) =>
     pageBody([entry(PAGE_ID, [textEvent({ pageId: PAGE_ID, psid: '7001', mid, text })])]);
@@ -159,7 +152,6 @@ describe('POST /webhooks/messenger', () => {
     const job = await ctx.deps.db.get<{ kind: string }>("SELECT kind FROM jobs WHERE kind = 'messenger.profile'");
     assert.ok(job, 'the profile lookup waits as a job');
     await ctx.deps.queue.kick();
-    fake = await startFake(); // for afterEach
   });
 
   it('should store concurrent deliveries of the same body once, answering each with 200', async () => {

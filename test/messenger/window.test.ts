@@ -12,15 +12,13 @@ import {
   conversationOf,
   count,
   dueNow,
-  liveEnv,
   message,
   messages,
-  openContext,
   postEvents,
   queue,
   setLastInbound,
   settle,
-  startFake,
+  liveContextPerTest,
   type Ctx,
 } from './support';
 
@@ -65,17 +63,14 @@ describe('The messaging window on real sends', () => {
   let ctx: Ctx;
   let fake: FakeGraph;
   let auth: string;
+  liveContextPerTest((c, f) => ((ctx = c), (fake = f)));
   beforeEach(async () => {
-    fake = await startFake();
-    ctx = await openContext(liveEnv(fake));
     auth = await bearer(ctx);
   });
-  afterEach(async () => {
+  afterEach(() => {
     // Whatever happened, nothing sent to a conversation past 24 hours went as RESPONSE.
     const late = fake.sends().filter((c) => c.params.messaging_type === 'RESPONSE' && c.params.message.text?.startsWith('late:'));
     assert.deepEqual(late, []);
-    await ctx.close();
-    await fake.close();
   });
 
   const post = (conversationId: number, text: string) =>
