@@ -94,31 +94,20 @@ describe('the generated key', () => {
     const dir = tempDir();
     try {
       // `doctor` opens the store exactly as the server does, and exits by itself.
-      const first = spawnSync(
-        process.execPath,
-        ['--require', require.resolve('tsx/cjs'), path.join(ROOT, 'src', 'cli.ts'), 'doctor'],
-        {
+      const doctor = () =>
+        spawnSync(process.execPath, ['--require', require.resolve('tsx/cjs'), path.join(ROOT, 'src', 'cli.ts'), 'doctor'], {
           cwd: tempDir('chatx-cwd-'),
           env: { PATH: process.env.PATH ?? '', DATA_DIR: dir },
           encoding: 'utf8',
           timeout: 20000,
-        },
-      );
+        });
+      const first = doctor();
       assert.match(first.stdout, /lies beside it/);
       const keyFile = path.join(dir, 'db.key');
       assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
       const key = fs.readFileSync(keyFile, 'utf8');
       assert.match(key.trim(), /^[0-9a-f]{64}$/);
-      const second = spawnSync(
-        process.execPath,
-        ['--require', require.resolve('tsx/cjs'), path.join(ROOT, 'src', 'cli.ts'), 'doctor'],
-        {
-          cwd: tempDir('chatx-cwd-'),
-          env: { PATH: process.env.PATH ?? '', DATA_DIR: dir },
-          encoding: 'utf8',
-          timeout: 20000,
-        },
-      );
+      const second = doctor();
       assert.match(second.stdout, /database key: opens the database/);
       assert.equal(fs.readFileSync(keyFile, 'utf8'), key, 'the key is not regenerated');
     } finally {

@@ -86,6 +86,30 @@ function gradientPng(width: number, height: number): Buffer {
   ]);
 }
 
+/**
+ * Holds the page's live-stream requests: `requested` resolves when one is made, and it waits until
+ * release(). end() releases it and removes the hold.
+ */
+async function holdStreams(page: Page): Promise<{ requested: Promise<void>; release: () => void; end: () => Promise<void> }> {
+  let made!: () => void;
+  const requested = new Promise<void>((resolve) => (made = resolve));
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  await page.route('**/events?*', async (route) => {
+    made();
+    await released;
+    await route.continue();
+  });
+  return {
+    requested,
+    release,
+    end: async () => {
+      release();
+      await page.unroute('**/events?*');
+    },
+  };
+}
+
 async function until<T>(
   what: string,
   check: () => Promise<T | undefined | false> | T | undefined | false,
@@ -305,25 +329,16 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
   });
 
   it('should catch up on a message committed between the page render and its stream opening, exactly once', async () => {
-    let requested!: () => void;
-    const streamRequested = new Promise<void>((resolve) => (requested = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    await page.route('**/events?*', async (route) => {
-      requested();
-      await released;
-      await route.continue();
-    });
+    const hold = await holdStreams(page);
     try {
       await page.goto(url(`/conversations/${ids.jonas}`));
-      await streamRequested; // the page is rendered and its stream is waiting
+      await hold.requested; // the page is rendered and its stream is waiting
       await say('jonas', 'Sent while your page was still connecting.');
-      release();
+      hold.release();
       await waitForStream(page);
       await bubble('Sent while your page was still connecting.').waitFor({ timeout: 2000 });
     } finally {
-      release();
-      await page.unroute('**/events?*');
+      await hold.end();
     }
     // A later live message is the barrier: everything before it has been applied.
     await say('jonas', 'Barrier one.');
@@ -335,28 +350,19 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
   it('should reconnect by itself after a server restart and show what was committed meanwhile, without duplicates', async () => {
     await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
     const port = new URL(running!.url).port;
-    let requested!: () => void;
-    const reconnecting = new Promise<void>((resolve) => (requested = resolve));
-    let release!: () => void;
-    const released = new Promise<void>((resolve) => (release = resolve));
-    await page.route('**/events?*', async (route) => {
-      requested();
-      await released;
-      await route.continue();
-    });
+    const hold = await holdStreams(page);
     const before = await opens(page);
     const mark = chrome!.problems.length;
     try {
       await running!.stop();
       running = await start(testConfig({ ...configEnv(), PORT: port }, config.dataDir));
-      await reconnecting; // the browser retries on its own; hold it until the message is committed
+      await hold.requested; // the browser retries on its own; hold it until the message is committed
       await say('jonas', 'Written while the server was restarting.');
-      release();
+      hold.release();
       await waitForStream(page, before);
       await bubble('Written while the server was restarting.').waitFor({ timeout: 3000 });
     } finally {
-      release();
-      await page.unroute('**/events?*');
+      await hold.end();
     }
     // The one expected complaint: htmx logs the stream's error event (`[object Event]`) when the
     // server goes away. Anything else from the restart still fails the last test.

@@ -67,11 +67,7 @@ describe('Graph client', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const c = new GraphClient({
-        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        version: 'v25.0',
-        token: 't',
-      });
+      const c = clientOf(server);
       await assert.rejects(c.profile('1'), (err: GraphError) => err.kind === 'transient' && err.status === 502);
     } finally {
       server.close();
@@ -86,11 +82,7 @@ describe('Graph client', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const c = new GraphClient({
-        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        version: 'v25.0',
-        token: 't',
-      });
+      const c = clientOf(server);
       await assert.rejects(
         c.send({ psid: '1', messagingType: 'RESPONSE', part: { text: 'hi' } }),
         (err: Error) => err instanceof GraphError && err.kind === 'transient',
@@ -149,3 +141,8 @@ describe('splitText', () => {
     assert.equal(parts.join(''), text);
   });
 });
+
+/** A Graph client for a bare local server that plays a broken Meta. */
+function clientOf(server: http.Server): GraphClient {
+  return new GraphClient({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, version: 'v25.0', token: 't' });
+}
