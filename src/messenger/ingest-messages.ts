@@ -126,7 +126,8 @@ async function storeAttachments(x: Ingest, messageId: number, attachments: Incom
       ],
     );
     // The URLs expire (PROTOCOL.md §E): fetch the bytes now, as a job.
-    if (downloadable) await x.queue('messenger.attachment', { attachmentId: lastID }, `attachment:${lastID}`);
+    if (downloadable)
+      await x.queue({ kind: 'messenger.attachment', payload: { attachmentId: lastID }, dedupeKey: `attachment:${lastID}` });
   }
 }
 

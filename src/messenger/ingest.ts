@@ -96,8 +96,7 @@ export class Ingest {
     if (known) return known;
     const thread = await createThread(this.db, pageId, psid, at);
     this.shared.threads.set(threadKey(pageId, psid), thread);
-    await enqueueJobs(this.db, [profileLookup(thread.contactId)]);
-    this.result.jobs++;
+    await this.queue(profileLookup(thread.contactId));
     return thread;
   }
 
@@ -180,9 +179,9 @@ export class Ingest {
     return changes > 0;
   }
 
-  /** A job (a download) in this transaction: it runs only if the events commit. */
-  async queue(kind: string, payload: Record<string, unknown>, dedupeKey: string): Promise<void> {
-    await enqueueJobs(this.db, [{ kind, payload, dedupeKey }]);
+  /** A job (a profile lookup, a download) in this transaction: it runs only if the events commit. */
+  async queue(job: NewJob): Promise<void> {
+    await enqueueJobs(this.db, [job]);
     this.result.jobs++;
   }
 }
