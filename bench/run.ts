@@ -54,19 +54,26 @@ async function main() {
   rows.push([`inbox seed: ${n(inbox.contacts)} contacts, ${n(inbox.messages)} messages, s`, fmt(inbox.seedSeconds, 0), '', '']);
   rows.push(['inbox database size, MB', fmt(inbox.dbMb, 0), '', '']);
   rows.push(['inbox: 1-min load average while measuring', fmt(inbox.loadAverage, 2), '', '']);
-  const timed = (name: string, t: Timing, target: boolean) => {
+  rows.push([
+    'cold start on it (spawn to healthy /healthz), median of 3, ms',
+    fmt(inbox.coldStartMedianMs, 0),
+    '<= 1000',
+    check(inbox.coldStartMedianMs <= 1000),
+  ]);
+  /** `targetMs`: the p95 the page must meet (undefined: measured, no target). */
+  const timed = (name: string, t: Timing, targetMs?: number) => {
     rows.push([`${name} p50 ms`, fmt(t.p50), '', '']);
-    const result = target ? check(t.p95 <= 50 && t.errors === 0) : t.errors ? `${t.errors} errors` : '';
-    rows.push([`${name} p95 ms`, fmt(t.p95), target ? '<= 50' : '', result]);
+    const result = targetMs ? check(t.p95 <= targetMs && t.errors === 0) : t.errors ? `${t.errors} errors` : '';
+    rows.push([`${name} p95 ms`, fmt(t.p95), targetMs ? `<= ${targetMs}` : '', result]);
     rows.push([`${name} server CPU ms/request`, fmt(t.cpuMs), '', '']);
   };
-  timed('inbox list page GET /', inbox.pages.list, true);
-  timed('conversation page GET /conversations/:id', inbox.pages.conversation, true);
-  timed('search page GET /search?q=word', inbox.pages.search, true);
-  timed('live search (htmx partial, word prefix)', inbox.pages.liveSearch, true);
-  timed('API GET /api/v1/conversations', inbox.api.list, false);
-  timed('API GET /api/v1/conversations/:id/messages', inbox.api.messages, false);
-  timed('API GET /api/v1/conversations?q=word', inbox.api.search, false);
+  timed('inbox list page GET /', inbox.pages.list, 50);
+  timed('conversation page GET /conversations/:id', inbox.pages.conversation, 25);
+  timed('search page GET /search?q=word', inbox.pages.search, 50);
+  timed('live search (htmx partial, word prefix)', inbox.pages.liveSearch, 50);
+  timed('API GET /api/v1/conversations', inbox.api.list);
+  timed('API GET /api/v1/conversations/:id/messages', inbox.api.messages);
+  timed('API GET /api/v1/conversations?q=word', inbox.api.search);
 
   const width = Math.max(...rows.map((r) => r[0].length));
   console.log(`\n${'measure'.padEnd(width)}  ${'value'.padStart(9)}  ${'target'.padEnd(8)}  result`);

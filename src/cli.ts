@@ -12,7 +12,7 @@ import { MigrationError } from './core/migrate';
 import type { Deps } from './deps';
 import { runDoctor } from './doctor';
 import { audit } from './privacy/audit';
-import { openStore } from './store';
+import { buildServices } from './services';
 
 class UsageError extends Error {}
 
@@ -30,12 +30,13 @@ function required(options: Options, name: string): string {
   return value;
 }
 
-async function withStore<T>(config: Config, fn: (deps: Deps) => Promise<T>): Promise<T> {
-  const deps = await openStore(config);
+/** The same services the server builds (without its writer thread or jobs), closed afterwards. */
+async function withServices<T>(config: Config, fn: (deps: Deps) => Promise<T>): Promise<T> {
+  const services = await buildServices(config);
   try {
-    return await fn(deps);
+    return await fn(services);
   } finally {
-    await deps.db.close();
+    await services.close();
   }
 }
 
@@ -48,7 +49,7 @@ const commands: Record<string, Command> = {
       const role = required(o, 'role');
       if (!isRole(role)) throw new UsageError('--role must be owner or staff');
       const password = typeof o.password === 'string' ? o.password : generatePassword();
-      return withStore(config, async ({ db }) => {
+      return withServices(config, async ({ db }) => {
         const user = await createUser(db, { email, role, password, name: typeof o.name === 'string' ? o.name : '' });
         await audit(db, { actor: 'cli', action: 'user.created', target: user.email, detail: { role } });
         console.log(`Created ${role} ${user.email}.`);
@@ -63,7 +64,7 @@ const commands: Record<string, Command> = {
     run: (config, o) => {
       const email = normalizeEmail(required(o, 'email'));
       const password = typeof o.password === 'string' ? o.password : generatePassword();
-      return withStore(config, async ({ db }) => {
+      return withServices(config, async ({ db }) => {
         const user = await findUserByEmail(db, email);
         if (!user) throw new UsageError(`no user with the email ${email}`);
         await setPassword(db, user.id, password);
@@ -81,7 +82,7 @@ const commands: Record<string, Command> = {
       const name = required(o, 'name');
       const role = typeof o.role === 'string' ? o.role : 'staff';
       if (!isRole(role)) throw new UsageError('--role must be owner or staff');
-      return withStore(config, async ({ db }) => {
+      return withServices(config, async ({ db }) => {
         const { token } = await createApiToken(db, { name, role });
         await audit(db, { actor: 'cli', action: 'api-token.created', target: name, detail: { role } });
         console.log(`Created the ${role} API token "${name}". It is shown only once; store it now:`);

@@ -1,4 +1,4 @@
-// The only reader of process.env. Every variable of CONTRACT.md is parsed and validated here, once,
+// The only reader of process.env. Every variable of the README's Configuration table is parsed and validated here, once,
 // at boot; a bad value becomes one ConfigError line naming the variable.
 import fs from 'node:fs';
 import path from 'node:path';

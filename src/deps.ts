@@ -1,23 +1,35 @@
-// What every router and job is built with. store.ts makes one for the server and the CLI; tests too.
+// What every router and job is built with: the services of one running ChatX. services.ts builds
+// them (for the server, the CLI and the tests alike); nothing sets a field on them afterwards.
 import type { Config } from './config';
 import type { Bus } from './core/bus';
 import type { Db } from './core/db';
 import type { DatabaseKey } from './core/key';
 import type { JobQueue } from './core/queue';
+import type { Conversations } from './conversations/service';
+import type { Workflow } from './conversations/workflow';
 import type { LiveHub } from './inbox/live';
-import type { Workflow } from './inbox/workflow';
-import type { IngestSink } from './messenger/ingest-client';
-import type { OutboxSender } from './messenger/outbox-sender';
+import type { Channel } from './messenger/channel';
+import type { Outbox } from './messenger/outbox/outbox';
+import type { ReadReceipts } from './messenger/read-receipts';
+import type { IngestSink } from './messenger/webhook/sink';
+import type { Views } from './views';
 
 export interface Deps {
   config: Config;
-  db: Db;
   databaseKey: DatabaseKey;
+  db: Db;
   bus: Bus;
-  queue: JobQueue;
-  outbox: OutboxSender;
-  live: LiveHub;
-  /** Where webhook bodies are committed (in this thread, or the server's writer thread). */
-  ingest: IngestSink;
+  /** The Messenger channel's state (cached) and its Graph client. */
+  channel: Channel;
+  /** The only writer of contacts, conversations and messages; announces what changed. */
+  conversations: Conversations;
   workflow: Workflow;
+  queue: JobQueue;
+  /** The one way a reply is sent. */
+  outbox: Outbox;
+  readReceipts: ReadReceipts;
+  /** Where webhook bodies are committed (the writer thread in the server). */
+  ingest: IngestSink;
+  live: LiveHub;
+  views: Views;
 }

@@ -39,7 +39,7 @@ export const jobs: Job[] = [
   },
   {
     // Folds the WAL back into the database file. The server's connections never checkpoint on
-    // their own (server.ts, ingest-worker.ts): a checkpoint's fsync stalls the disk, and with it
+    // their own (services.ts, messenger/webhook/writer-thread.ts): a checkpoint's fsync stalls the disk, and with it
     // every webhook waiting for its commit. So it runs here, in a quiet moment (no webhook for a
     // second), or regardless once the WAL passes 64 MiB during a long burst.
     name: 'wal-checkpoint',
@@ -95,17 +95,19 @@ export function startJobs(deps: Deps, list: Job[] = jobs): JobRunner {
   );
 
   // Work left by a previous run (a crash, a restart) starts right away.
-  void deps.queue.recover().then(() => deps.queue.kick());
+  void deps.queue
+    .recover()
+    .then(() => deps.queue.kick())
+    .catch((err: Error) => log.error('job queue recovery failed', { error: err.message }));
   void deps.outbox.kick();
 
   return {
     runNow,
+    /** No more runs; waits for the running ones (services.ts then stops the sender and the queue). */
     async stop() {
       stopping = true;
       await Promise.all(tasks.map((t) => t.destroy()));
       await Promise.all(running.values());
-      await deps.outbox.stop();
-      await deps.queue.stop();
     },
   };
 }

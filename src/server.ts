@@ -1,47 +1,48 @@
-// Entry point: config → open db → migrate → createApp → start jobs → listen.
-// SIGTERM/SIGINT stop them in reverse: stop accepting, finish in-flight requests, stop jobs, close the db.
+// Entry point: config → build the services (open the database, migrate, the writer thread) → the
+// app → start the jobs → listen. SIGTERM/SIGINT stop them in reverse: stop accepting, end the live
+// streams, finish in-flight requests, then close the services (jobs, sender, queue, database).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { applyTimeZone, ConfigError, loadConfig, type Config } from './config';
 import { DatabaseKeyError } from './core/db';
+import { everyRequest } from './core/every-request';
 import { log, setLogLevel } from './core/log';
 import { MigrationError } from './core/migrate';
-import type { Deps } from './deps';
-import { startJobs, type JobRunner } from './jobs';
-import { WorkerIngest } from './messenger/ingest-client';
-import { webhookFastPath } from './messenger/webhook-routes';
-import { databaseFile, openStore } from './store';
+import { webhookFastPath } from './messenger/webhook/fast-path';
+import { buildServices, type Services } from './services';
 
 const SHUTDOWN_GRACE_MS = 8000;
 
 export interface RunningServer {
-  deps: Deps;
-  jobs: JobRunner;
+  services: Services;
   server: http.Server;
   url: string;
   stop(): Promise<void>;
 }
 
 export async function start(config: Config): Promise<RunningServer> {
-  const deps = await openStore(config);
-  // Checkpoints are the wal-checkpoint job's, in quiet moments (jobs.ts), not every 1,000 pages.
-  await deps.db.exec('PRAGMA wal_autocheckpoint = 0');
-  // Webhook bodies are committed on a writer thread of their own (see messenger/ingest-worker.ts).
-  const writer = new WorkerIngest(databaseFile(config), deps.databaseKey.passphrase);
-  await writer.start();
-  deps.ingest = writer;
-  deps.queue.busySince = () => writer.lastActivityAt;
-  const app = createApp(deps);
-  const jobs = startJobs(deps);
-  const fastWebhook = webhookFastPath(deps);
+  const services = await buildServices(config, { writerThread: true });
+  try {
+    await services.start();
+  } catch (err) {
+    await services.close();
+    throw err;
+  }
+  const app = createApp(services);
+  const fastWebhook = webhookFastPath(services, everyRequest({ https: config.publicUrl.startsWith('https:') }));
   const server = http.createServer((req, res) => {
     if (!fastWebhook(req, res)) app(req, res);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (err) {
+    await services.close();
+    throw err;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
 
@@ -50,16 +51,14 @@ export async function start(config: Config): Promise<RunningServer> {
     (stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Live streams never end on their own; end them so the server can close.
-      deps.live.close();
+      services.live.close();
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
       await closed;
       clearTimeout(force);
-      await jobs.stop();
-      await deps.ingest.close();
-      await deps.db.close();
+      await services.close();
     })());
-  return { deps, jobs, server, url, stop };
+  return { services, server, url, stop };
 }
 
 function fatal(message: string): never {
@@ -88,7 +87,7 @@ export async function main(): Promise<void> {
     fatal(e.message);
   }
   log.info('ChatX is listening', { url: running.url, publicUrl: config.publicUrl, dataDir: config.dataDir });
-  if (!config.fb.pageAccessToken) log.info('no FB_PAGE_ACCESS_TOKEN: sandbox mode, nothing is sent to Meta');
+  if ((await running.services.channel.state()).sandbox) log.info('no Page token: sandbox mode, nothing is sent to Meta');
 
   // The signal often arrives twice (the process group gets it, and npm forwards it again to its
   // child), so the handler stays installed and later signals only wait for the same shutdown.

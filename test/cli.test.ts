@@ -5,7 +5,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Db } from '../src/core/db';
-import { TEST_KEY, tempDir } from './support/context';
+import { buildServices } from '../src/services';
+import { TEST_KEY, tempDir, testConfig } from './support/context';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -156,8 +157,33 @@ describe('the admin CLI', () => {
         assert.equal(r.status, 1);
         assert.match(
           r.stdout,
-          /\[FAIL\] messenger: Graph API refused the Page token: Error validating access token \(code 190\)/,
+          /\[FAIL\] messenger: Graph API refused the Page token: Error validating access token \(code 190\) \(the token from FB_PAGE_ACCESS_TOKEN\)/,
         );
+      } finally {
+        graph.close();
+      }
+    });
+
+    it('should check a Page connected in Settings (no token in the environment) with the same Graph client as the server', async () => {
+      const calls: string[] = [];
+      const graph = http.createServer((req, res) => {
+        calls.push(req.url ?? '');
+        res.writeHead(req.url?.startsWith('/v25.0/me?') ? 200 : 404, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ id: '104729385012345', name: 'Corner Bakery' }));
+      });
+      await new Promise<void>((resolve) => graph.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(graph.address() as AddressInfo).port}`;
+        const services = await buildServices(testConfig({}, dataDir));
+        await services.channel.save({ pageToken: 'EAAfromSettings', appSecret: 'saved-secret', pageId: '104729385012345' });
+        await services.close();
+        const r = await cliAsync(['doctor'], { GRAPH_API_URL: url });
+        assert.match(r.stdout, /\[ok {2}\] messenger: the Page token \(from Settings\) works for "Corner Bakery"/);
+        assert.doesNotMatch(r.stdout, /sandbox mode/);
+        assert.equal(calls.length, 1);
+        const query = new URL(calls[0], url).searchParams;
+        assert.equal(query.get('access_token'), 'EAAfromSettings');
+        assert.ok(query.get('appsecret_proof'), 'signed with the app secret saved in Settings, as the server signs');
       } finally {
         graph.close();
       }

@@ -7,6 +7,8 @@
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.getAttribute('content') : '';
   }
+  // The page's other script (inbox.js, loaded after this one) sends its own POSTs with the same token.
+  window.ChatX = { csrfToken: csrfToken };
 
   // Every htmx request carries the CSRF token in X-CSRF-Token.
   document.addEventListener('htmx:configRequest', function (event) {

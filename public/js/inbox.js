@@ -4,10 +4,8 @@
 (function () {
   'use strict';
 
-  function csrf() {
-    var meta = document.querySelector('meta[name="csrf-token"]');
-    return meta ? meta.getAttribute('content') : '';
-  }
+  // app.js (loaded first) knows the page's CSRF token.
+  var csrf = window.ChatX.csrfToken;
 
   function byAt(list, el, newestFirst) {
     // Insert el among list's children ordered by data-at, ignoring children without one.

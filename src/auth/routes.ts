@@ -1,6 +1,7 @@
 // First-run setup, sign-in, sign-out, accepting an invitation, and the signed-in user's own account.
 import { Router, type Request, type Response } from 'express';
 import { AppError, notFound } from '../core/errors';
+import { formAction } from '../core/http';
 import type { Deps } from '../deps';
 import { audit } from '../privacy/audit';
 import { cookieOptions, requireUser, SESSION_COOKIE } from './middleware';
@@ -47,24 +48,20 @@ export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
   router.post('/setup', async (req, res) => {
     const email = field(req, 'email');
     const password = field(req, 'password');
-    let userId: number;
-    try {
-      // Count and create in one transaction, so two racing first visitors cannot both become owner.
-      userId = await db.transaction(async (tx) => {
-        if ((await countUsers(tx)) > 0) throw notFound();
-        const user = await createUser(tx, { email, password, role: 'owner', name: field(req, 'name') });
-        await audit(tx, { actorUserId: user.id, actor: user.email, action: 'setup.owner-created', ip: req.ip });
-        return user.id;
-      });
-    } catch (err) {
-      if (err instanceof AppError && err.status === 400) {
-        res.status(400).render('auth/setup', { title: 'Welcome to ChatX', email, error: err.message });
-        return;
-      }
-      throw err;
-    }
-    await signIn(req, res, userId);
-    res.redirect(303, '/');
+    await formAction(
+      async () => {
+        // Count and create in one transaction, so two racing first visitors cannot both become owner.
+        const userId = await db.transaction(async (tx) => {
+          if ((await countUsers(tx)) > 0) throw notFound();
+          const user = await createUser(tx, { email, password, role: 'owner', name: field(req, 'name') });
+          await audit(tx, { actorUserId: user.id, actor: user.email, action: 'setup.owner-created', ip: req.ip });
+          return user.id;
+        });
+        await signIn(req, res, userId);
+        res.redirect(303, '/');
+      },
+      (err) => res.status(err.status).render('auth/setup', { title: 'Welcome to ChatX', email, error: err.message }),
+    );
   });
 
   router.get('/login', async (req, res) => {
@@ -140,17 +137,15 @@ export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
 
   router.post('/invite/:token', async (req, res) => {
     const user = await invitation(req.params.token);
-    try {
-      await acceptInvitation(db, user, { name: field(req, 'name'), password: field(req, 'password') });
-    } catch (err) {
-      if (err instanceof AppError && err.status === 400) {
-        return res.status(400).render('auth/invite', { title: 'Join ChatX', invited: user, error: err.message });
-      }
-      throw err;
-    }
-    await audit(db, { actorUserId: user.id, actor: user.email, action: 'user.invitation-accepted', ip: req.ip });
-    await signIn(req, res, user.id);
-    res.redirect(303, '/');
+    await formAction(
+      async () => {
+        await acceptInvitation(db, user, { name: field(req, 'name'), password: field(req, 'password') });
+        await audit(db, { actorUserId: user.id, actor: user.email, action: 'user.invitation-accepted', ip: req.ip });
+        await signIn(req, res, user.id);
+        res.redirect(303, '/');
+      },
+      (err) => res.status(err.status).render('auth/invite', { title: 'Join ChatX', invited: user, error: err.message }),
+    );
   });
 
   router.get('/account', requireUser, (req, res) => {

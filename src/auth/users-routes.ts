@@ -1,6 +1,7 @@
 // The owner's Users page: invite staff (or another owner), change roles, disable, remove.
 import { Router, type Request, type Response } from 'express';
-import { AppError, badRequest, notFound } from '../core/errors';
+import { badRequest } from '../core/errors';
+import { formAction, routeEntity } from '../core/http';
 import type { Deps } from '../deps';
 import { audit } from '../privacy/audit';
 import { requireOwner, requireUser } from './middleware';
@@ -23,11 +24,7 @@ export function usersRouter(deps: Deps): Router {
     });
   }
 
-  async function target(req: Request): Promise<User> {
-    const user = await findUser(db, Number(req.params.id));
-    if (!user) throw notFound('That user does not exist.');
-    return user;
-  }
+  const target = routeEntity(router, 'user', (id) => findUser(db, id), 'That user does not exist.');
 
   const actor = (req: Request) => ({ actorUserId: req.session?.user.id, actor: req.session?.user.email ?? 'token', ip: req.ip });
 
@@ -36,17 +33,15 @@ export function usersRouter(deps: Deps): Router {
   router.post('/users', async (req, res) => {
     const body = req.body as Record<string, unknown>;
     const role = body.role;
-    try {
-      if (!isRole(role)) throw badRequest('invalid-role', 'Choose owner or staff.');
-      const { user, token } = await inviteUser(db, { email: String(body.email ?? ''), role });
-      await audit(db, { ...actor(req), action: 'user.invited', target: user.email, detail: { role } });
-      await renderPage(req, res, { inviteLink: `${config.publicUrl}/invite/${token}`, invited: user });
-    } catch (err) {
-      if (err instanceof AppError && err.status < 500) {
-        return renderPage(req, res, { error: err.message, email: String(body.email ?? '') }, err.status);
-      }
-      throw err;
-    }
+    await formAction(
+      async () => {
+        if (!isRole(role)) throw badRequest('invalid-role', 'Choose owner or staff.');
+        const { user, token } = await inviteUser(db, { email: String(body.email ?? ''), role });
+        await audit(db, { ...actor(req), action: 'user.invited', target: user.email, detail: { role } });
+        await renderPage(req, res, { inviteLink: `${config.publicUrl}/invite/${token}`, invited: user });
+      },
+      (err) => renderPage(req, res, { error: err.message, email: String(body.email ?? '') }, err.status),
+    );
   });
 
   // Each action re-renders the page with the outcome, so a refused change (the last owner) is explained.
@@ -55,18 +50,18 @@ export function usersRouter(deps: Deps): Router {
     res: Response,
     change: (user: User) => Promise<{ action: string; detail?: Record<string, unknown> }>,
   ) {
-    const user = await target(req);
-    try {
-      const { action, detail } = await change(user);
-      await audit(db, { ...actor(req), action, target: user.email, detail });
-    } catch (err) {
-      if (err instanceof AppError && err.status < 500) return renderPage(req, res, { error: err.message }, err.status);
-      throw err;
-    }
-    res.redirect(303, '/users');
+    const user = target(req);
+    await formAction(
+      async () => {
+        const { action, detail } = await change(user);
+        await audit(db, { ...actor(req), action, target: user.email, detail });
+        res.redirect(303, '/users');
+      },
+      (err) => renderPage(req, res, { error: err.message }, err.status),
+    );
   }
 
-  router.post('/users/:id/role', (req, res) =>
+  router.post('/users/:user/role', (req, res) =>
     act(req, res, async (user) => {
       const role = (req.body as Record<string, unknown>).role;
       if (!isRole(role)) throw badRequest('invalid-role', 'Choose owner or staff.');
@@ -75,21 +70,21 @@ export function usersRouter(deps: Deps): Router {
     }),
   );
 
-  router.post('/users/:id/disable', (req, res) =>
+  router.post('/users/:user/disable', (req, res) =>
     act(req, res, async (user) => {
       await setDisabled(db, user, true);
       return { action: 'user.disabled' };
     }),
   );
 
-  router.post('/users/:id/enable', (req, res) =>
+  router.post('/users/:user/enable', (req, res) =>
     act(req, res, async (user) => {
       await setDisabled(db, user, false);
       return { action: 'user.enabled' };
     }),
   );
 
-  router.post('/users/:id/delete', (req, res) =>
+  router.post('/users/:user/delete', (req, res) =>
     act(req, res, async (user) => {
       await removeUser(db, user);
       return { action: 'user.removed', detail: { role: user.role } };

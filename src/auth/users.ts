@@ -55,6 +55,17 @@ export function listUsers(db: Queryable): Promise<User[]> {
   return db.all<User>(`SELECT ${COLUMNS} FROM users ORDER BY role = 'owner' DESC, email`);
 }
 
+export interface ActiveUser {
+  id: number;
+  name: string;
+  email: string;
+}
+
+/** The people a conversation can be assigned to. */
+export function listActiveUsers(db: Queryable): Promise<ActiveUser[]> {
+  return db.all<ActiveUser>("SELECT id, name, email FROM users WHERE status = 'active' ORDER BY name, email");
+}
+
 export async function createUser(
   db: Queryable,
   input: { email: string; role: Role; password: string; name?: string },

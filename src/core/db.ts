@@ -1,7 +1,8 @@
-// The SQLCipher database behind a six-method promise wrapper: all, get, run, exec, transaction, close.
-// There is one connection per process. Because every statement on a connection joins whatever
-// transaction is open on it, all work goes through one queue: a transaction holds the queue from
-// BEGIN to COMMIT, so two requests can never interleave statements inside one transaction.
+// The SQLCipher database behind a six-method promise wrapper: all, get, run, exec, transaction, close
+// (and reopen, for a new key or a swapped file). A Db is one connection; the server has two (this
+// one, and the webhook's writer thread's, in WAL mode). Because every statement on a connection
+// joins whatever transaction is open on it, all work on a Db goes through one queue: a transaction
+// holds the queue from BEGIN to COMMIT, so two requests can never interleave statements inside one.
 import sqlcipher from '@journeyapps/sqlcipher';
 
 export type Param = string | number | bigint | boolean | null | Buffer | undefined;
@@ -97,11 +98,12 @@ class Connection implements Queryable {
     return new Promise((resolve, reject) => this.raw.exec(sql, (err: Error | null) => (err ? reject(err) : resolve())));
   }
 
-  /** Before closing: a connection with unfinalized statements cannot close. */
-  async finalizeAll(): Promise<void> {
+  /** Finalizes the prepared statements (a connection with live ones cannot close), then closes. */
+  async close(): Promise<void> {
     const all = [...this.statements.values()];
     this.statements.clear();
     await Promise.all(all.map((s) => new Promise<void>((resolve) => s.finalize(() => resolve()))));
+    await new Promise<void>((resolve, reject) => this.raw.close((err: Error | null) => (err ? reject(err) : resolve())));
   }
 }
 
@@ -110,16 +112,22 @@ export class Db implements Queryable {
   private closed = false;
 
   private constructor(
-    private readonly conn: Connection,
+    private conn: Connection,
     readonly file: string,
+    private passphrase: string,
   ) {}
 
-  /**
-   * Opens (or creates) the encrypted file. The key is checked by reading the schema right after
-   * PRAGMA key, before anything writes: a wrong key fails with "file is not a database" (SQLITE_NOTADB)
-   * and the file is left exactly as it was (see PROTOCOL.md §I).
-   */
+  /** Opens (or creates) the encrypted file; see connect. */
   static async open(file: string, passphrase: string): Promise<Db> {
+    return new Db(await Db.connect(file, passphrase), file, passphrase);
+  }
+
+  /**
+   * A connection to the encrypted file. The key is checked by reading the schema right after
+   * PRAGMA key, before anything writes: a wrong key fails with "file is not a database" (SQLITE_NOTADB)
+   * and the file is left exactly as it was (docs/sqlcipher.md, Opening a database with a key).
+   */
+  private static async connect(file: string, passphrase: string): Promise<Connection> {
     const raw = await new Promise<sqlcipher.Database>((resolve, reject) => {
       const db: sqlcipher.Database = new sqlcipher.Database(file, (err: Error | null) => (err ? reject(err) : resolve(db)));
     });
@@ -142,7 +150,7 @@ export class Db implements Queryable {
     await conn.get('PRAGMA journal_mode = WAL');
     // SQLite ships with foreign keys off; cascades (a deleted contact takes its messages) need them on.
     await conn.exec('PRAGMA foreign_keys = ON');
-    // The CLI (backup, rekey, doctor) may hold the file briefly: wait for it instead of failing.
+    // Another connection (the writer thread, the CLI) may hold the write lock briefly: wait for it.
     await conn.exec('PRAGMA busy_timeout = 5000');
     // In WAL mode NORMAL never corrupts and survives a process crash; only a power cut can roll back
     // the newest commits. FULL would cost an fsync per webhook.
@@ -156,7 +164,27 @@ export class Db implements Queryable {
     await conn.exec('PRAGMA cache_size = -32768');
     // After a burst the WAL file is cut back to 64 MiB once it has been checkpointed.
     await conn.exec('PRAGMA journal_size_limit = 67108864');
-    return new Db(conn, file);
+    return conn;
+  }
+
+  /**
+   * Closes the connection once the statements before have run, runs `between` while the file is
+   * free (swap it, delete it), and opens it again with `passphrase`. Statements issued meanwhile
+   * wait and then run on the new connection. If `between` fails, or the passphrase does not open the
+   * file, the old passphrase is used again and the error is thrown: never a half-open database.
+   */
+  reopen(passphrase: string, between?: () => Promise<void>): Promise<void> {
+    return this.enqueue(async () => {
+      await this.conn.close();
+      try {
+        await between?.();
+        this.conn = await Db.connect(this.file, passphrase);
+        this.passphrase = passphrase;
+      } catch (err) {
+        this.conn = await Db.connect(this.file, this.passphrase);
+        throw err;
+      }
+    });
   }
 
   private enqueue<T>(work: () => Promise<T>): Promise<T> {
@@ -207,7 +235,6 @@ export class Db implements Queryable {
     const drained = this.queue;
     this.closed = true;
     await drained.catch(() => undefined);
-    await this.conn.finalizeAll();
-    await new Promise<void>((resolve, reject) => this.conn.raw.close((err: Error | null) => (err ? reject(err) : resolve())));
+    await this.conn.close();
   }
 }

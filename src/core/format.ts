@@ -33,14 +33,3 @@ export function timeLeft(until: number, now = Date.now()): string {
   const m = Math.floor((ms % HOUR) / 60000);
   return h > 0 ? `${h} h ${m} min` : `${m} min`;
 }
-
-/** The Messenger window as the list shows it (the rules themselves live in messenger/window.ts). */
-export function windowState(lastInboundAt: number | null, now = Date.now()): { state: string; label: string; title: string } {
-  if (!lastInboundAt) return { state: 'none', label: '', title: 'The customer has not written yet' };
-  const age = now - lastInboundAt;
-  if (age <= DAY)
-    return { state: 'open', label: timeLeft(lastInboundAt + DAY, now), title: 'Time left in the 24-hour reply window' };
-  if (age <= 7 * DAY)
-    return { state: 'agent', label: 'human agent', title: 'Only a person may reply, with the Human Agent tag (if enabled)' };
-  return { state: 'closed', label: 'window closed', title: 'No reply possible until the customer writes again' };
-}

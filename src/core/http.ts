@@ -1,5 +1,6 @@
-// HTTP helpers shared by every router: content negotiation, the 404 and error handlers.
-import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
+// HTTP helpers shared by every router: content negotiation, the 404 and error handlers, loading
+// the entity a route names, and forms that re-render themselves with the person's mistake.
+import type { ErrorRequestHandler, Request, RequestHandler, Router } from 'express';
 import { AppError, notFound } from './errors';
 import { log } from './log';
 
@@ -32,7 +33,13 @@ function normalize(err: unknown): AppError | undefined {
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   const known = normalize(err);
   const error = known ?? new AppError(500, 'internal-error', 'Something went wrong on our side. It has been logged.');
-  if (!known) log.error('unhandled error', { method: req.method, path: req.path, error: (err as Error)?.stack ?? String(err) });
+  if (!known)
+    log.error('unhandled error', {
+      requestId: res.getHeader('x-request-id'),
+      method: req.method,
+      path: req.path,
+      error: (err as Error)?.stack ?? String(err),
+    });
   if (res.headersSent) {
     res.destroy();
     return;
@@ -66,4 +73,45 @@ export function routeId(value: unknown): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n <= 0) throw notFound();
   return n;
+}
+
+/**
+ * Loads the entity that route parameter `param` names, once per request (router.param): an id that
+ * is not a positive whole number, or names nothing, is a 404 with `missing` as its message. Returns
+ * how a handler reads what was loaded for its request.
+ */
+export function routeEntity<T>(
+  router: Router,
+  param: string,
+  load: (id: number) => Promise<T | undefined>,
+  missing: string,
+): (req: Request) => T {
+  const loaded = new WeakMap<Request, T>();
+  router.param(param, async (req, _res, next, value) => {
+    const entity = await load(routeId(value));
+    if (entity === undefined) throw notFound(missing);
+    loaded.set(req, entity);
+    next();
+  });
+  return (req) => {
+    const entity = loaded.get(req);
+    if (entity === undefined) throw new Error(`route parameter :${param} was not loaded`);
+    return entity;
+  };
+}
+
+/**
+ * Runs a form's action (which ends with its redirect). A mistake the person can fix (an AppError of
+ * 400–499 other than 404: a missing thing is the error page) re-renders the form with its message.
+ */
+export async function formAction(action: () => Promise<unknown>, rerender: (error: AppError) => unknown): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    if (err instanceof AppError && err.status >= 400 && err.status < 500 && err.status !== 404) {
+      await rerender(err);
+      return;
+    }
+    throw err;
+  }
 }

@@ -38,4 +38,6 @@ export const log = {
   info: (message: string, fields?: Record<string, unknown>) => write('info', message, fields),
   warn: (message: string, fields?: Record<string, unknown>) => write('warn', message, fields),
   error: (message: string, fields?: Record<string, unknown>) => write('error', message, fields),
+  /** Whether a level is logged at all: skip building what would be thrown away. */
+  enabled: (level: LogLevel) => LEVELS[level] >= threshold,
 };

@@ -71,18 +71,22 @@ export class JobQueue {
   private handlers = new Map<string, JobHandler>();
   private readonly runner = new Rerunner('job queue', () => this.drain());
 
-  constructor(
-    private readonly db: Db,
-    readonly maxAttempts = 8,
-  ) {}
+  private readonly busySince?: () => number;
+  readonly maxAttempts: number;
 
   /**
-   * Set by the server: when the webhook last took a body. Jobs write on the main connection, and
+   * `busySince` tells when the webhook last took a body. Jobs write on the main connection, and
    * every such write can make the webhook's writer thread wait for the lock; during a burst the
    * jobs therefore wait for a quiet moment (a quarter second without webhooks), for at most
    * MAX_YIELD_MS, so a contact's name or a file arrives a few seconds later, never the ack.
    */
-  busySince?: () => number;
+  constructor(
+    private readonly db: Db,
+    options: { busySince?: () => number; maxAttempts?: number } = {},
+  ) {
+    this.busySince = options.busySince;
+    this.maxAttempts = options.maxAttempts ?? 8;
+  }
 
   register(kind: string, handler: JobHandler): void {
     this.handlers.set(kind, handler);

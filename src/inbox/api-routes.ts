@@ -1,18 +1,48 @@
-// The JSON API for conversations, messages and attachments (CONTRACT.md). Every route here sits
-// behind a bearer token or a signed-in session (app.ts).
+// The JSON API for conversations, messages and attachments (the contract in README, JSON API).
+// Every route here sits behind a bearer token or a signed-in session (app.ts). Changes go through
+// the same services as the pages: replies through the outbox, conversation changes through the workflow.
 import { Router, type Request } from 'express';
 import { actorOf } from '../auth/middleware';
-import { AppError, badRequest, notFound } from '../core/errors';
-import { routeId } from '../core/http';
+import { attachmentFile } from '../conversations/attachments';
+import { displayName } from '../conversations/names';
+import { getConversation, listMessages, STATUSES, type ConversationStatus } from '../conversations/queries';
+import type { ConversationChange } from '../conversations/workflow';
+import { AppError, badRequest } from '../core/errors';
+import { routeEntity } from '../core/http';
 import type { Deps } from '../deps';
-import { queueMessage } from '../messenger/outbox';
-import { listConversations, STATUSES, type ConversationStatus } from './conversations';
-import { getConversation, listMessages } from './messages';
-import { displayName } from './threads';
+import { listConversations } from './list';
+
+/** The body of PATCH /api/v1/conversations/:id, checked field by field. */
+function conversationChange(body: Record<string, unknown>): ConversationChange {
+  const change: ConversationChange = {};
+  if (body.status !== undefined) {
+    if (typeof body.status !== 'string' || !STATUSES.includes(body.status as ConversationStatus))
+      throw badRequest('invalid-status', `status must be one of ${STATUSES.join(', ')}.`);
+    change.status = body.status;
+  }
+  if (body.assignee_id !== undefined) {
+    if (body.assignee_id !== null && !Number.isSafeInteger(body.assignee_id))
+      throw badRequest('invalid-assignee', 'assignee_id must be an active user, or null.');
+    change.assigneeId = body.assignee_id as number | null;
+  }
+  if (body.snoozed_until !== undefined) {
+    const at = typeof body.snoozed_until === 'string' ? Date.parse(body.snoozed_until) : NaN;
+    if (!Number.isFinite(at)) throw badRequest('invalid-snooze', 'snoozed_until must be a date and time (ISO 8601).');
+    change.snoozeUntil = at;
+  }
+  return change;
+}
 
 export function apiRouter(deps: Deps): Router {
-  const { db, config, bus, outbox } = deps;
+  const { db, outbox, workflow } = deps;
   const router = Router();
+  const conversationOf = routeEntity(
+    router,
+    'conversation',
+    (id) => getConversation(db, id),
+    'That conversation does not exist.',
+  );
+  const attachmentOf = routeEntity(router, 'attachment', (id) => attachmentFile(db, id), 'That attachment does not exist.');
 
   router.get('/api/v1/conversations', async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
@@ -40,10 +70,8 @@ export function apiRouter(deps: Deps): Router {
     });
   });
 
-  router.get('/api/v1/conversations/:id/messages', async (req, res) => {
-    const conversationId = routeId(req.params.id);
-    if (!(await getConversation(db, conversationId))) throw notFound('That conversation does not exist.');
-    const messages = await listMessages(db, conversationId);
+  router.get('/api/v1/conversations/:conversation/messages', async (req, res) => {
+    const messages = await listMessages(db, conversationOf(req).id);
     res.json({
       data: messages.map((m) => ({
         id: m.id,
@@ -64,81 +92,49 @@ export function apiRouter(deps: Deps): Router {
     });
   });
 
-  router.post('/api/v1/conversations/:id/messages', async (req: Request, res) => {
-    const conversationId = routeId(req.params.id);
+  router.post('/api/v1/conversations/:conversation/messages', async (req: Request, res) => {
     const text = (req.body as { text?: unknown } | undefined)?.text;
     if (typeof text !== 'string') throw badRequest('invalid-text', 'Send {"text": "…"}.');
     const actor = actorOf(req)!;
-    const queued = await queueMessage(db, config, {
-      conversationId,
+    const queued = await outbox.queue({
+      conversationId: conversationOf(req).id,
       text,
       sentBy: 'user',
       userId: actor.kind === 'user' ? actor.id : undefined,
     });
-    bus.emit('message', { conversationId, messageId: queued.id, change: 'created' });
-    bus.emit('conversation', { conversationId });
-    void outbox.kick();
     res.status(202).json(queued);
   });
 
-  router.patch('/api/v1/conversations/:id', async (req, res) => {
-    const conversationId = routeId(req.params.id);
-    const body = (req.body ?? {}) as { status?: unknown; assignee_id?: unknown };
-    if (body.status !== undefined && !STATUSES.includes(body.status as ConversationStatus)) {
-      throw badRequest('invalid-status', `status must be one of ${STATUSES.join(', ')}.`);
-    }
-    if (body.assignee_id !== undefined && body.assignee_id !== null) {
-      const user = await db.get("SELECT id FROM users WHERE id = ? AND status = 'active'", [Number(body.assignee_id)]);
-      if (!user) throw badRequest('invalid-assignee', 'assignee_id must be an active user, or null.');
-    }
-    if (!(await getConversation(db, conversationId))) throw notFound('That conversation does not exist.');
-    await db.run(
-      `UPDATE conversations SET status = COALESCE(?, status),
-         assignee_id = CASE WHEN ? THEN ? ELSE assignee_id END,
-         snoozed_until = CASE WHEN COALESCE(?, status) = 'snoozed' THEN snoozed_until ELSE NULL END,
-         updated_at = ? WHERE id = ?`,
-      [
-        (body.status as string | undefined) ?? null,
-        body.assignee_id !== undefined ? 1 : 0,
-        body.assignee_id === null || body.assignee_id === undefined ? null : Number(body.assignee_id),
-        (body.status as string | undefined) ?? null,
-        Date.now(),
-        conversationId,
-      ],
-    );
-    bus.emit('conversation', { conversationId });
-    const c = (await getConversation(db, conversationId))!;
+  router.patch('/api/v1/conversations/:conversation', async (req, res) => {
+    const { id } = conversationOf(req);
+    await workflow.change(id, conversationChange((req.body ?? {}) as Record<string, unknown>));
+    const c = (await getConversation(db, id))!;
     res.json({ id: c.id, status: c.status, assignee_id: c.assignee_id });
   });
 
-  router.get('/api/v1/attachments/:id', async (req, res) => {
-    const row = await db.get<{
-      state: string;
-      data: Buffer | null;
-      content_type: string | null;
-      name: string | null;
-      type: string;
-    }>('SELECT state, data, content_type, name, type FROM attachments WHERE id = ?', [routeId(req.params.id)]);
-    if (!row) throw notFound('That attachment does not exist.');
-    if (row.state !== 'stored' || !row.data) {
-      const why = {
-        pending: 'is still being downloaded',
-        unavailable: 'is no longer available from Meta',
-        too_large: 'was too large to keep',
-      }[row.state];
-      throw new AppError(409, `attachment-${row.state.replace('_', '-')}`, `This attachment ${why ?? 'has no content'}.`);
+  router.get('/api/v1/attachments/:attachment', async (req, res) => {
+    const file = attachmentOf(req);
+    if (file.state !== 'stored' || !file.data) {
+      const why = (
+        {
+          pending: 'is still being downloaded',
+          unavailable: 'is no longer available from Meta',
+          too_large: 'was too large to keep',
+        } as Record<string, string>
+      )[file.state];
+      throw new AppError(409, `attachment-${file.state.replace('_', '-')}`, `This attachment ${why ?? 'has no content'}.`);
     }
-    const type = row.content_type ?? 'application/octet-stream';
+    const type = file.content_type ?? 'application/octet-stream';
     // Images display inline; anything else downloads, so a hostile file cannot run as a page here.
     const inline = /^image\/(png|jpe?g|gif|webp)$/.test(type) || /^(audio|video)\//.test(type);
     res.set({
       'Content-Type': type,
-      'Content-Length': String(row.data.length),
-      'Content-Disposition': `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(row.name ?? `${row.type}`)}`,
+      'Content-Length': String(file.data.length),
+      'Content-Disposition': `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.name ?? `${file.type}`)}`,
       'Cache-Control': 'private, max-age=3600',
       'Content-Security-Policy': "default-src 'none'; sandbox",
     });
-    res.send(row.data);
+    res.send(file.data);
   });
 
   return router;

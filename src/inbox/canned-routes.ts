@@ -2,8 +2,7 @@
 // manages them in the Settings page's "Canned responses" section (plain forms; errors re-render it).
 import { Router, type Request, type Response } from 'express';
 import { requireOwner, requireUser } from '../auth/middleware';
-import { AppError } from '../core/errors';
-import { routeId } from '../core/http';
+import { formAction, routeId } from '../core/http';
 import type { Deps } from '../deps';
 import { renderSettings } from '../settings/routes';
 import { getBusinessProfile } from '../settings/store';
@@ -31,17 +30,19 @@ export function cannedRouter(deps: Deps): Router {
     work: () => Promise<unknown>,
     done: 'saved' | 'deleted',
   ) {
-    try {
-      await work();
-    } catch (err) {
-      if (!(err instanceof AppError) || err.status >= 500) throw err;
-      const draft = { shortcut: field(req, 'shortcut'), text: field(req, 'text') };
-      return renderSettings(deps, res, await getBusinessProfile(db), {}, false, {
-        status: err.status,
-        canned: { error: err.message, editId, draft },
-      });
-    }
-    res.redirect(303, `/settings?canned=${done}#canned`);
+    await formAction(
+      async () => {
+        await work();
+        res.redirect(303, `/settings?canned=${done}#canned`);
+      },
+      async (err) => {
+        const draft = { shortcut: field(req, 'shortcut'), text: field(req, 'text') };
+        await renderSettings(deps, res, await getBusinessProfile(db), {}, false, {
+          status: err.status,
+          canned: { error: err.message, editId, draft },
+        });
+      },
+    );
   }
 
   router.post('/settings/canned', requireUser, requireOwner, (req, res) =>

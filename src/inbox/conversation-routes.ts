@@ -3,12 +3,11 @@
 import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { requireUser, uploadCsrf } from '../auth/middleware';
-import { AppError, badRequest } from '../core/errors';
-import { enqueueJob } from '../core/queue';
-import { routeId } from '../core/http';
+import { MAX_FILE_BYTES } from '../conversations/outbound';
+import { badRequest } from '../core/errors';
+import { formAction, routeEntity, routeId } from '../core/http';
 import type { Deps } from '../deps';
-import { MAX_FILE_BYTES, queueMessage, retryMessage } from '../messenger/outbox';
-import { filterQuery, parseFilter } from './list';
+import { filterQuery, inboxRow, parseFilter } from './list';
 import { renderInbox } from './page';
 
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_FILE_BYTES, files: 10, fields: 20 } });
@@ -34,26 +33,25 @@ export function snoozeUntil(preset: string, custom: string, now = new Date()): n
 }
 
 export function conversationRouter(deps: Deps): Router {
-  const { db, config, bus, outbox, queue, workflow, live } = deps;
+  const { db, outbox, workflow, live, readReceipts } = deps;
   const router = Router();
   router.use('/conversations', requireUser);
+  const conversationOf = routeEntity(router, 'conversation', (id) => inboxRow(db, id), 'That conversation does not exist.');
 
-  const back = (req: Request, res: Response, conversationId: number) =>
-    res.redirect(303, `/conversations/${conversationId}?${filterQuery(parseFilter(req.query as Record<string, unknown>))}`);
+  const listQuery = (req: Request) => filterQuery(parseFilter(req.query as Record<string, unknown>));
+  const back = (req: Request, res: Response) => res.redirect(303, `/conversations/${conversationOf(req).id}?${listQuery(req)}`);
+  const body = (req: Request) => (req.body ?? {}) as Record<string, string | undefined>;
 
-  router.get('/conversations/:id', async (req, res) => {
-    const conversationId = routeId(req.params.id);
+  router.get('/conversations/:conversation', async (req, res) => {
     // Opening the conversation reads it; Messenger shows the customer "Seen". Before the render, so
     // the page shows it read (and the job exists by the time the page arrives).
-    if (await workflow.markRead(conversationId)) {
-      await enqueueJob(db, 'messenger.sender_action', { conversationId, action: 'mark_seen' });
-      void queue.kick();
-    }
-    await renderInbox(deps, req, res, { conversationId });
+    const conversation = conversationOf(req);
+    await readReceipts.read(conversation.id);
+    await renderInbox(deps, req, res, { conversation });
   });
 
-  router.post('/conversations/:id/messages', upload.array('files', 10), uploadCsrf, async (req, res) => {
-    const conversationId = routeId(req.params.id);
+  router.post('/conversations/:conversation/messages', upload.array('files', 10), uploadCsrf, async (req, res) => {
+    const conversation = conversationOf(req);
     const user = req.session!.user;
     const text = typeof req.body?.text === 'string' ? (req.body.text as string) : '';
     const mode = req.body?.mode === 'note' ? 'note' : 'reply';
@@ -62,80 +60,62 @@ export function conversationRouter(deps: Deps): Router {
       contentType: f.mimetype || 'application/octet-stream',
       data: f.buffer,
     }));
-    try {
-      if (mode === 'note') {
-        if (files.length) throw badRequest('note-files', 'Notes are text only; send files as a reply.');
-        await workflow.addNote(conversationId, user.id, text);
-      } else {
-        const queued = await queueMessage(db, config, { conversationId, text, files, sentBy: 'user', userId: user.id });
-        bus.emit('message', { conversationId, messageId: queued.id, change: 'created' });
-        bus.emit('conversation', { conversationId });
-        await workflow.selfAssignIfUnassigned(conversationId, user.id);
-        void outbox.kick();
-      }
-    } catch (err) {
-      if (err instanceof AppError && err.status < 500 && err.status !== 404) {
-        return renderInbox(deps, req, res, { conversationId, error: err.message, draft: text, mode, status: err.status });
-      }
-      throw err;
-    }
-    back(req, res, conversationId);
+    await formAction(
+      async () => {
+        if (mode === 'note') {
+          if (files.length) throw badRequest('note-files', 'Notes are text only; send files as a reply.');
+          await workflow.addNote(conversation.id, user.id, text);
+        } else {
+          await outbox.queue({ conversationId: conversation.id, text, files, sentBy: 'user', userId: user.id, claim: true });
+        }
+        back(req, res);
+      },
+      (err) => renderInbox(deps, req, res, { conversation, error: err.message, draft: text, mode, status: err.status }),
+    );
   });
 
-  router.post('/conversations/:id/messages/:messageId/retry', async (req, res) => {
-    const conversationId = routeId(req.params.id);
-    const messageId = routeId(req.params.messageId);
-    await retryMessage(db, messageId, conversationId);
-    bus.emit('message', { conversationId, messageId, change: 'updated' });
-    void outbox.kick();
-    back(req, res, conversationId);
+  router.post('/conversations/:conversation/messages/:messageId/retry', async (req, res) => {
+    await outbox.retry(routeId(req.params.messageId), conversationOf(req).id);
+    back(req, res);
   });
 
-  const body = (req: Request) => (req.body ?? {}) as Record<string, string | undefined>;
-
-  router.post('/conversations/:id/status', async (req, res) => {
-    const conversationId = routeId(req.params.id);
-    await workflow.setStatus(conversationId, String(body(req).status ?? ''));
-    back(req, res, conversationId);
+  router.post('/conversations/:conversation/status', async (req, res) => {
+    await workflow.setStatus(conversationOf(req).id, String(body(req).status ?? ''));
+    back(req, res);
   });
 
-  router.post('/conversations/:id/assign', async (req, res) => {
-    const conversationId = routeId(req.params.id);
+  router.post('/conversations/:conversation/assign', async (req, res) => {
     const value = body(req).assignee_id;
-    await workflow.assign(conversationId, value === 'me' ? req.session!.user.id : value ? Number(value) : null);
-    back(req, res, conversationId);
+    await workflow.assign(conversationOf(req).id, value === 'me' ? req.session!.user.id : value ? Number(value) : null);
+    back(req, res);
   });
 
-  router.post('/conversations/:id/labels', async (req, res) => {
-    const conversationId = routeId(req.params.id);
-    await workflow.addLabel(conversationId, String(body(req).name ?? ''));
-    back(req, res, conversationId);
+  router.post('/conversations/:conversation/labels', async (req, res) => {
+    await workflow.addLabel(conversationOf(req).id, String(body(req).name ?? ''));
+    back(req, res);
   });
 
-  router.post('/conversations/:id/labels/:labelId/remove', async (req, res) => {
-    const conversationId = routeId(req.params.id);
-    await workflow.removeLabel(conversationId, routeId(req.params.labelId));
-    back(req, res, conversationId);
+  router.post('/conversations/:conversation/labels/:labelId/remove', async (req, res) => {
+    await workflow.removeLabel(conversationOf(req).id, routeId(req.params.labelId));
+    back(req, res);
   });
 
-  router.post('/conversations/:id/snooze', async (req, res) => {
-    const conversationId = routeId(req.params.id);
+  router.post('/conversations/:conversation/snooze', async (req, res) => {
     const b = body(req);
     const preset = b.until ? 'custom' : String(b.preset ?? '');
-    await workflow.snooze(conversationId, snoozeUntil(preset, String(b.until ?? '')));
-    res.redirect(303, `/?${filterQuery(parseFilter(req.query as Record<string, unknown>))}`);
+    await workflow.snooze(conversationOf(req).id, snoozeUntil(preset, String(b.until ?? '')));
+    res.redirect(303, `/?${listQuery(req)}`);
   });
 
-  router.post('/conversations/:id/unread', async (req, res) => {
-    const conversationId = routeId(req.params.id);
-    await workflow.markUnread(conversationId);
+  router.post('/conversations/:conversation/unread', async (req, res) => {
+    await workflow.markUnread(conversationOf(req).id);
     // Leave it, or opening it again would read it at once.
-    res.redirect(303, `/?${filterQuery(parseFilter(req.query as Record<string, unknown>))}`);
+    res.redirect(303, `/?${listQuery(req)}`);
   });
 
   // The composer reports typing (throttled by the client): others see "… is replying".
-  router.post('/conversations/:id/typing', (req, res) => {
-    live.typing(req.session!.user.id, routeId(req.params.id));
+  router.post('/conversations/:conversation/typing', (req, res) => {
+    live.typing(req.session!.user.id, conversationOf(req).id);
     res.status(204).end();
   });
 

@@ -1,18 +1,16 @@
 // What a live change needs from the database (its conversation row, the message, counts), loaded
 // once per change and shared by every tab that receives it (see live.ts).
+import { listActiveUsers, type ActiveUser } from '../auth/users';
 import type { Db } from '../core/db';
+import { shownMessage, type ShownMessage } from '../conversations/queries';
 import { counts, inboxRow, unreadTotal, type InboxRow } from './list';
-import { listMessages, type AttachmentRow, type MessageRow } from './messages';
-
-/** A message as the conversation view renders it. */
-export type Rendered = MessageRow & { attachments: AttachmentRow[] };
 
 /** Rows and messages loaded once per change, however many tabs receive it. */
 export class SharedLoads {
   private rows = new Map<number, Promise<InboxRow | undefined>>();
-  private messages = new Map<number, Promise<Rendered | undefined>>();
+  private messages = new Map<number, Promise<ShownMessage | undefined>>();
   private unreadCount?: Promise<number>;
-  private activeUsers?: Promise<{ id: number; name: string; email: string }[]>;
+  private activeUsers?: Promise<ActiveUser[]>;
 
   constructor(private readonly db: Db) {}
 
@@ -21,8 +19,8 @@ export class SharedLoads {
     return this.rows.get(id)!;
   }
 
-  message(id: number): Promise<Rendered | undefined> {
-    if (!this.messages.has(id)) this.messages.set(id, loadMessage(this.db, id));
+  message(id: number): Promise<ShownMessage | undefined> {
+    if (!this.messages.has(id)) this.messages.set(id, shownMessage(this.db, id));
     return this.messages.get(id)!;
   }
 
@@ -39,15 +37,8 @@ export class SharedLoads {
   }
 
   /** The assignee choices of the conversation header (the same query as the page's). */
-  users(): Promise<{ id: number; name: string; email: string }[]> {
-    this.activeUsers ??= this.db.all("SELECT id, name, email FROM users WHERE status = 'active' ORDER BY name, email");
+  users(): Promise<ActiveUser[]> {
+    this.activeUsers ??= listActiveUsers(this.db);
     return this.activeUsers;
   }
-}
-
-async function loadMessage(db: Db, messageId: number): Promise<Rendered | undefined> {
-  const row = await db.get<{ conversation_id: number }>('SELECT conversation_id FROM messages WHERE id = ?', [messageId]);
-  if (!row) return undefined;
-  const list = await listMessages(db, row.conversation_id, { includeNotes: true, onlyId: messageId });
-  return list[0];
 }

@@ -9,12 +9,20 @@ import type { Response } from 'express';
 import type { Bus, BusEvents } from '../core/bus';
 import type { Db } from '../core/db';
 import { log } from '../core/log';
-import { STATUSES } from './conversations';
-import { SharedLoads, type Rendered } from './live-loads';
+import { listMessages, STATUSES, type ShownMessage } from '../conversations/queries';
+import { SharedLoads } from './live-loads';
 import { counts, filterQuery, listInbox, matchesFilter, unreadTotal, type InboxFilter, type InboxRow } from './list';
-import { listMessages } from './messages';
 
 export type Render = (view: string, locals: Record<string, unknown>) => Promise<string>;
+
+export interface LiveHubOptions {
+  db: Db;
+  bus: Bus;
+  /** Renders the same partials the pages include (views.ts). */
+  render: Render;
+  /** A message arrived in a conversation someone has open: it is being read as it arrives. */
+  onViewed?: (conversationId: number) => void;
+}
 
 interface Change {
   seq: number;
@@ -50,23 +58,24 @@ export class LiveHub {
   private ring: Change[] = [];
   private clients = new Set<Client>();
   private nextClientId = 1;
-  private render?: Render;
   private heartbeat?: NodeJS.Timeout;
   private unsubscribe: (() => void)[] = [];
+  private readonly db: Db;
+  private readonly render: Render;
+  private readonly onViewed?: (conversationId: number) => void;
 
-  constructor(
-    private readonly db: Db,
-    bus: Bus,
-  ) {
+  constructor(options: LiveHubOptions) {
+    this.db = options.db;
+    this.render = options.render;
+    this.onViewed = options.onViewed;
     this.unsubscribe.push(
-      bus.on('message', (e) => this.publish('message', e)),
-      bus.on('conversation', (e) => this.publish('conversation', e)),
+      options.bus.on('message', (e) => this.publish('message', e)),
+      options.bus.on('conversation', (e) => this.publish('conversation', e)),
     );
   }
 
-  /** The app gives the hub its view renderer (the same templates the pages use). */
-  attach(render: Render): void {
-    this.render = render;
+  /** Starts the heartbeat that keeps idle streams open through proxies. */
+  start(): void {
     this.heartbeat ??= setInterval(() => {
       for (const c of this.clients) c.res.write(': ping\n\n');
     }, HEARTBEAT_MS).unref();
@@ -80,9 +89,6 @@ export class LiveHub {
   get size(): number {
     return this.clients.size;
   }
-
-  /** Called when a new message lands in a conversation someone has open (it is being read). */
-  onViewed?: (conversationId: number) => void;
 
   private publish<K extends keyof BusEvents>(kind: K, event: BusEvents[K]): void {
     const change: Change = { seq: ++this.seq, kind, event };
@@ -124,14 +130,14 @@ export class LiveHub {
     const e = change.event as BusEvents['conversation'];
     const [row, unread, statusCounts] = await Promise.all([shared.row(e.conversationId), shared.unread(), shared.counts()]);
     let html = await this.unreadHtml(unread);
-    html += await this.render!('inbox/_tabs', { statuses: STATUSES, counts: statusCounts, filter: client.filter, oob: true });
+    html += await this.render('inbox/_tabs', { statuses: STATUSES, counts: statusCounts, filter: client.filter, oob: true });
     html +=
       row && matchesFilter(row, client.filter, client.userId)
         ? await this.rowHtml(client, row)
         : `<li id="conv-row-${e.conversationId}" hx-swap-oob="delete"></li>`;
     if (row && client.conversationId === e.conversationId) {
       // With the people it can be assigned to, as the page renders it.
-      html += await this.render!('inbox/_thread-head', {
+      html += await this.render('inbox/_thread-head', {
         conversation: row,
         users: await shared.users(),
         csrfToken: client.csrfToken,
@@ -141,16 +147,16 @@ export class LiveHub {
     this.write(client, html, id);
   }
 
-  private async messageHtml(client: Client, m: Rendered): Promise<string> {
-    return this.render!('inbox/_message', { m, csrfToken: client.csrfToken, oob: true });
+  private async messageHtml(client: Client, m: ShownMessage): Promise<string> {
+    return this.render('inbox/_message', { m, csrfToken: client.csrfToken, oob: true });
   }
 
   private async rowHtml(client: Client, row: InboxRow): Promise<string> {
-    return this.render!('inbox/_row', { c: row, currentId: client.conversationId, qs: filterQuery(client.filter), oob: true });
+    return this.render('inbox/_row', { c: row, currentId: client.conversationId, qs: filterQuery(client.filter), oob: true });
   }
 
   private unreadHtml(count: number): Promise<string> {
-    return this.render!('inbox/_unread', { unread: count, oob: true });
+    return this.render('inbox/_unread', { unread: count, oob: true });
   }
 
   /** Opens a stream for a signed-in tab and catches it up from `since`. */
@@ -202,7 +208,7 @@ export class LiveHub {
   private async resync(client: Client, seq: number): Promise<void> {
     const { rows, nextCursor } = await listInbox(this.db, client.filter, client.userId);
     const qs = filterQuery(client.filter);
-    let html = await this.render!('inbox/_list', {
+    let html = await this.render('inbox/_list', {
       rows,
       nextCursor,
       filter: client.filter,
@@ -211,7 +217,7 @@ export class LiveHub {
       oob: true,
     });
     html += await this.unreadHtml(await unreadTotal(this.db));
-    html += await this.render!('inbox/_tabs', {
+    html += await this.render('inbox/_tabs', {
       statuses: STATUSES,
       counts: await counts(this.db),
       filter: client.filter,
@@ -219,7 +225,7 @@ export class LiveHub {
     });
     if (client.conversationId) {
       const messages = await listMessages(this.db, client.conversationId, { includeNotes: true });
-      html += await this.render!('inbox/_messages', { messages, csrfToken: client.csrfToken, oob: true });
+      html += await this.render('inbox/_messages', { messages, csrfToken: client.csrfToken, oob: true });
     }
     this.write(client, html, `${this.epoch}:${seq}`);
   }
@@ -243,7 +249,7 @@ export class LiveHub {
         others.set(o.userId, { name: o.userName, replying: replying || (others.get(o.userId)?.replying ?? false) });
       }
       this.enqueue(client, async () =>
-        this.write(client, await this.render!('inbox/_presence', { others: [...others.values()], oob: true })),
+        this.write(client, await this.render('inbox/_presence', { others: [...others.values()], oob: true })),
       );
     }
   }

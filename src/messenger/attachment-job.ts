@@ -2,11 +2,11 @@
 // the encrypted database. A 4xx (expired or removed) marks it unavailable but keeps the message;
 // anything over the size cap is marked too large; network trouble retries.
 import path from 'node:path';
-import type { Bus } from '../core/bus';
 import type { Db } from '../core/db';
 import { RetryLater } from '../core/queue';
-
-export const MAX_INCOMING_BYTES = 25 * 1024 * 1024;
+import { pendingDownload, settleDownload } from '../conversations/attachments';
+import { MAX_FILE_BYTES } from '../conversations/outbound';
+import type { Conversations } from '../conversations/service';
 
 function fileName(url: URL, contentType: string, disposition: string | null, type: string): string {
   const fromHeader = disposition && /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
@@ -33,31 +33,12 @@ async function readCapped(res: Response, cap: number): Promise<Buffer | 'too_lar
   return Buffer.concat(chunks);
 }
 
-export function attachmentJob(db: Db, bus: Bus, cap = MAX_INCOMING_BYTES) {
+export function attachmentJob(db: Db, conversations: Conversations, cap = MAX_FILE_BYTES) {
   return async (payload: Record<string, unknown>, job: { attempts: number }): Promise<void> => {
-    const row = await db.get<{
-      id: number;
-      message_id: number;
-      type: string;
-      source_url: string | null;
-      state: string;
-      conversation_id: number;
-    }>(
-      `SELECT a.id, a.message_id, a.type, a.source_url, a.state, m.conversation_id
-       FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = ?`,
-      [Number(payload.attachmentId)],
-    );
+    const row = await pendingDownload(db, Number(payload.attachmentId));
     if (!row || row.state !== 'pending' || !row.source_url) return;
-    const settle = async (
-      state: 'stored' | 'unavailable' | 'too_large',
-      data?: { bytes: Buffer; contentType: string; name: string },
-    ) => {
-      await db.run(
-        'UPDATE attachments SET state = ?, data = ?, content_type = ?, name = COALESCE(name, ?), size = ? WHERE id = ?',
-        [state, data?.bytes ?? null, data?.contentType ?? null, data?.name ?? null, data?.bytes.length ?? null, row.id],
-      );
-      bus.emit('message', { conversationId: row.conversation_id, messageId: row.message_id, change: 'updated' });
-    };
+    const settle = (state: 'stored' | 'unavailable' | 'too_large', data?: { bytes: Buffer; contentType: string; name: string }) =>
+      conversations.write((w) => settleDownload(w, row, state, data));
     let res: Response;
     const url = new URL(row.source_url);
     try {

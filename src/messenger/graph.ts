@@ -1,5 +1,5 @@
 // The one HTTP client for Meta's Graph API (Send API, sender actions, profiles, /me).
-// Errors are classified by code, not by matching message text (PROTOCOL.md §B4–B5).
+// Errors are classified by code, not by matching message text (docs/messenger.md, Errors).
 import crypto from 'node:crypto';
 
 export type GraphErrorKind = 'transient' | 'token' | 'unavailable' | 'window' | 'rejected';
@@ -57,7 +57,7 @@ export class GraphClient {
   private url(path: string, query: Record<string, string> = {}): string {
     const params = new URLSearchParams({ ...query, access_token: this.options.token });
     if (this.options.appSecret) {
-      // Required when the app has "Require App Secret" on (PROTOCOL.md §B1).
+      // Required when the app has "Require App Secret" on (docs/messenger.md, Send API).
       params.set('appsecret_proof', crypto.createHmac('sha256', this.options.appSecret).update(this.options.token).digest('hex'));
     }
     return `${this.options.baseUrl}/${this.options.version}${path}?${params}`;

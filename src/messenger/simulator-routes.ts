@@ -5,11 +5,10 @@ import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { requireOwner, requireUser, uploadCsrf } from '../auth/middleware';
 import { AppError, notFound } from '../core/errors';
+import { MAX_FILE_BYTES } from '../conversations/outbound';
+import { listMessages } from '../conversations/queries';
+import { findThread } from '../conversations/threads';
 import type { Deps } from '../deps';
-import { findThread } from '../inbox/threads';
-import { listMessages } from '../inbox/messages';
-import { channelState } from './channel';
-import { MAX_FILE_BYTES } from './outbox';
 import { buildSimulatedEvent, deliverToWebhook, simulatedPsid, takeSimulatorFile } from './simulator';
 
 const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_FILE_BYTES, files: 1, fields: 10 } });
@@ -22,12 +21,12 @@ function ownBaseUrl(req: Request): string {
 }
 
 export function simulatorRouter(deps: Deps): Router {
-  const { db, config } = deps;
+  const { db, channel } = deps;
   const router = Router();
 
   async function customerView(name: string | undefined) {
     if (!name) return { name: '', messages: [] };
-    const state = await channelState(db, config);
+    const state = await channel.state();
     const thread = await findThread(db, state.pageId, simulatedPsid(name));
     return {
       name,
@@ -37,7 +36,7 @@ export function simulatorRouter(deps: Deps): Router {
   }
 
   async function render(req: Request, res: Response, extra: { error?: string; name?: string } = {}, status = 200) {
-    const state = await channelState(db, config);
+    const state = await channel.state();
     const name = extra.name ?? (typeof req.query.name === 'string' ? req.query.name.slice(0, 80) : '');
     const customers = await db.all<{ name: string }>(
       "SELECT k.name FROM contacts k WHERE k.psid LIKE '9%' AND length(k.psid) = 16 AND k.name IS NOT NULL ORDER BY k.updated_at DESC LIMIT 20",
@@ -62,7 +61,7 @@ export function simulatorRouter(deps: Deps): Router {
   });
 
   router.post('/simulator', requireUser, requireOwner, upload.single('file'), uploadCsrf, async (req, res) => {
-    const state = await channelState(db, config);
+    const state = await channel.state();
     if (!state.sandbox) throw new AppError(409, 'not-sandbox', 'The Simulator only works in sandbox mode (no Page token set).');
     const name = String(req.body?.name ?? '')
       .trim()

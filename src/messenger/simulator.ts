@@ -4,8 +4,9 @@
 // downloader from an unguessable, single-use URL, as Meta's CDN would.
 import crypto from 'node:crypto';
 import type { Queryable } from '../core/db';
+import { fileType } from '../conversations/outbound';
 import { setSetting } from '../settings/store';
-import { signatureOf } from './signature';
+import { signatureOf } from './webhook/signature';
 
 /** A stable made-up PSID per customer name, so the same name continues the same conversation. */
 export function simulatedPsid(name: string): string {
@@ -13,7 +14,7 @@ export function simulatedPsid(name: string): string {
   return '9' + (digest.readBigUInt64BE(0) % 10n ** 15n).toString().padStart(15, '0');
 }
 
-/** JSON as Meta signs it: non-ASCII characters escaped as \uXXXX (PROTOCOL.md §A4). */
+/** JSON as Meta signs it: non-ASCII characters escaped as \uXXXX (docs/messenger.md, Webhook signatures). */
 export function metaJson(value: unknown): string {
   return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
@@ -23,11 +24,6 @@ export interface SimulatedMessage {
   name: string;
   text?: string;
   file?: { name: string; contentType: string; data: Buffer };
-}
-
-function attachmentType(contentType: string): string {
-  const top = contentType.split('/')[0];
-  return top === 'image' || top === 'audio' || top === 'video' ? top : 'file';
 }
 
 export async function buildSimulatedEvent(db: Queryable, baseUrl: string, input: SimulatedMessage) {
@@ -47,7 +43,7 @@ export async function buildSimulatedEvent(db: Queryable, baseUrl: string, input:
     ]);
     message.attachments = [
       {
-        type: attachmentType(input.file.contentType),
+        type: fileType(input.file.contentType),
         payload: { url: `${baseUrl}/simulator/files/${token}/${encodeURIComponent(input.file.name)}` },
       },
     ];

@@ -4,10 +4,9 @@ import { Router, type Request, type Response } from 'express';
 import { requireOwner, requireUser } from '../auth/middleware';
 import type { Deps } from '../deps';
 import { listCanned } from '../inbox/canned';
-import { audit } from '../privacy/audit';
-import { channelState, graphClient, markTokenOk } from '../messenger/channel';
 import { GraphError } from '../messenger/graph';
-import { getBusinessProfile, getSetting, saveBusinessProfile, setSetting, verifyToken, type BusinessProfile } from './store';
+import { audit } from '../privacy/audit';
+import { getBusinessProfile, getSetting, saveBusinessProfile, type BusinessProfile } from './store';
 import { validateBusinessProfile } from './validate';
 
 /** What the Canned responses section shows after a failed form: the message and the input kept. */
@@ -37,7 +36,7 @@ export async function renderSettings(
   extra: SettingsExtras = {},
 ): Promise<void> {
   const { db, config, databaseKey } = deps;
-  const channel = await channelState(db, config);
+  const channel = { ...(await deps.channel.state()), ...(await deps.channel.health()) };
   res.status(extra.status ?? (Object.keys(problems).length || extra.messengerError ? 400 : 200)).render('settings/index', {
     channel,
     env: {
@@ -55,9 +54,8 @@ export async function renderSettings(
     saved,
     messenger: {
       webhookUrl: `${config.publicUrl}/webhooks/messenger`,
-      deletionCallbackUrl: `${config.publicUrl}/webhooks/messenger/data-deletion`,
-      verifyToken: await verifyToken(db, config.fb.verifyToken),
-      verifyTokenFromEnv: Boolean(config.fb.verifyToken),
+      verifyToken: channel.verifyToken,
+      verifyTokenFromEnv: channel.verifyTokenSource === 'env',
       pageId: config.fb.pageId,
       sandbox: channel.sandbox,
       appSecretSet: channel.appSecretSource === 'env' || channel.appSecretSource === 'settings',
@@ -69,7 +67,7 @@ export async function renderSettings(
 }
 
 export function settingsRouter(deps: Deps): Router {
-  const { db, config, outbox } = deps;
+  const { db, outbox, channel } = deps;
   const router = Router();
   router.use('/settings', requireUser, requireOwner);
 
@@ -100,32 +98,29 @@ export function settingsRouter(deps: Deps): Router {
         messengerError: 'The Page id is a number, like 104729385012345.',
       });
     }
-    const before = await channelState(db, config);
-    if (!config.fb.pageId) await setSetting(db, 'messenger.page_id', pageId);
-    if (!config.fb.pageAccessToken && text('page_token')) await setSetting(db, 'messenger.page_token', text('page_token'));
-    if (!config.fb.appSecret && text('app_secret')) await setSetting(db, 'messenger.app_secret', text('app_secret'));
-    if (!config.fb.pageAccessToken && body.remove_token === 'on')
-      await db.run("DELETE FROM settings WHERE key = 'messenger.page_token'");
-    await setSetting(db, 'messenger.human_agent', body.human_agent === 'on' ? 'on' : 'off');
-    const after = await channelState(db, config);
-    if (after.token !== before.token) {
-      // A new token: held replies go out now.
-      await markTokenOk(db);
-      void outbox.kick();
-    }
+    const humanAgent = body.human_agent === 'on';
+    const { tokenChanged } = await channel.save({
+      pageId,
+      pageToken: text('page_token') || undefined,
+      removeToken: body.remove_token === 'on',
+      appSecret: text('app_secret') || undefined,
+      humanAgent,
+    });
+    // A new token: held replies go out now.
+    if (tokenChanged) await outbox.tokenWorks();
     await audit(db, {
       actorUserId: req.session?.user.id,
       actor: req.session?.user.email ?? 'token',
       action: 'settings.messenger-saved',
-      detail: { tokenChanged: after.token !== before.token, humanAgent: after.humanAgentEnabled },
+      detail: { tokenChanged, humanAgent },
       ip: req.ip,
     });
     res.redirect(303, '/settings?messenger=saved#messenger');
   });
 
   router.post('/settings/messenger/test', async (_req, res) => {
-    const state = await channelState(db, config);
-    const graph = graphClient(config, state);
+    const state = await channel.state();
+    const graph = channel.graph(state);
     let test: { ok: boolean; message: string };
     if (!graph) {
       test = { ok: false, message: 'No Page token yet: ChatX is in sandbox mode.' };
@@ -133,10 +128,7 @@ export function settingsRouter(deps: Deps): Router {
       try {
         const page = await graph.me();
         test = { ok: true, message: `Connected to the Page "${page.name ?? page.id}" (${page.id}).` };
-        if (state.tokenState === 'invalid') {
-          await markTokenOk(db);
-          void outbox.kick();
-        }
+        if (state.tokenState === 'invalid') await outbox.tokenWorks();
       } catch (err) {
         if (!(err instanceof GraphError)) throw err;
         test = { ok: false, message: `Meta refused: ${err.message}` };

@@ -1,5 +1,5 @@
-// Settings saved from the UI, as typed key/value rows. The environment wins where both exist.
-import crypto from 'node:crypto';
+// Settings saved from the UI, as key/value rows; this file is the only writer of the settings table.
+// The environment wins where both exist.
 import type { Queryable } from '../core/db';
 
 export interface BusinessProfile {
@@ -25,6 +25,10 @@ export async function setSetting(db: Queryable, key: string, value: string): Pro
   );
 }
 
+export async function deleteSetting(db: Queryable, key: string): Promise<void> {
+  await db.run('DELETE FROM settings WHERE key = ?', [key]);
+}
+
 export async function getBusinessProfile(db: Queryable): Promise<BusinessProfile> {
   const s = await getSettings(db, 'business.');
   return {
@@ -38,21 +42,4 @@ export async function saveBusinessProfile(db: Queryable, profile: BusinessProfil
   await setSetting(db, 'business.name', profile.businessName);
   await setSetting(db, 'business.contact_email', profile.contactEmail);
   await setSetting(db, 'business.website', profile.website);
-}
-
-/**
- * The webhook verify token: FB_VERIFY_TOKEN when set, else one generated on first use and kept in
- * the settings, so it stays the same across restarts and can be pasted into Meta's dashboard once.
- */
-export async function verifyToken(db: Queryable, fromEnv: string | undefined): Promise<string> {
-  if (fromEnv) return fromEnv;
-  const stored = await getSetting(db, 'messenger.verify_token');
-  if (stored) return stored;
-  const token = crypto.randomBytes(18).toString('base64url');
-  await db.run('INSERT OR IGNORE INTO settings (key, value, updated_at) VALUES (?, ?, ?)', [
-    'messenger.verify_token',
-    token,
-    Date.now(),
-  ]);
-  return (await getSetting(db, 'messenger.verify_token'))!;
 }

@@ -72,10 +72,10 @@ describe('core/queue (the durable job queue)', () => {
 
   it('should wait for a quiet moment while webhooks are busy, then run', async () => {
     let ranAt = 0;
-    queue.register('work', async () => void (ranAt = Date.now()));
     let lastWebhook = Date.now();
     const burst = setInterval(() => (lastWebhook = Date.now()), 50);
-    queue.busySince = () => lastWebhook;
+    queue = new JobQueue(db, { busySince: () => lastWebhook });
+    queue.register('work', async () => void (ranAt = Date.now()));
     await enqueueJob(db, 'work', {});
     const kicked = Date.now();
     const done = queue.kick();
@@ -89,8 +89,8 @@ describe('core/queue (the durable job queue)', () => {
   it('should not wait longer than five seconds however busy the webhooks are', async function () {
     this.timeout(10_000);
     let ranAt = 0;
+    queue = new JobQueue(db, { busySince: () => Date.now() });
     queue.register('work', async () => void (ranAt = Date.now()));
-    queue.busySince = () => Date.now();
     await enqueueJob(db, 'work', {});
     const kicked = Date.now();
     await queue.kick();

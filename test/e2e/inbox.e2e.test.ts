@@ -137,7 +137,7 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
   const ids = {} as Record<Who, number>;
 
   const url = (p: string) => `${running!.url}${p}`;
-  const db = () => running!.deps.db;
+  const db = () => running!.services.db;
 
   async function events(...list: MessagingEvent[]): Promise<void> {
     const res = await postWebhook(running!.url, pageBody([entry(fake.page.id, list)]), APP_SECRET);
@@ -266,7 +266,7 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
       const row = await db().get<{ n: number }>('SELECT count(*) AS n FROM contacts WHERE name IS NOT NULL');
       return row!.n === Object.keys(CUSTOMERS).length;
     });
-    const { workflow } = running.deps;
+    const { workflow } = running.services;
     await workflow.addLabel(ids.jonas, 'order');
     await workflow.addLabel(ids.jonas, 'complaint');
     await workflow.addLabel(ids.amira, 'VIP');
@@ -569,7 +569,7 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     assert.equal(snoozed!.status, 'snoozed');
     assert.ok(Math.abs(snoozed!.snoozed_until - (Date.now() + HOUR)) < 60_000);
 
-    assert.equal(await running!.deps.workflow.wakeSnoozed(Date.now() + 2 * HOUR), 1);
+    assert.equal(await running!.services.workflow.wakeSnoozed(Date.now() + 2 * HOUR), 1);
     await row('sophie').waitFor({ timeout: 1500 });
   });
 

@@ -30,7 +30,7 @@ describe('the Simulator in a browser (sandbox mode)', function () {
     const config = testConfig({ PORT: '0', HOST: '127.0.0.1' });
     dirs.push(config.dataDir);
     server = await start(config);
-    await addUser(server.deps.db, 'owner@example.com', 'owner');
+    await addUser(server.services.db, 'owner@example.com', 'owner');
     const files = tempDir('chatx-files-');
     dirs.push(files);
     photo = path.join(files, 'croissant.png');

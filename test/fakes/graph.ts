@@ -1,5 +1,5 @@
 // A fake of Meta's Graph API as a real local HTTP server, so ChatX's real `fetch` calls are exercised.
-// Shapes follow PROTOCOL B (Send API), D (User Profile), E (CDN files) and J (ids_for_pages).
+// Shapes follow docs/messenger.md: Send API, Profiles, Received attachments and Data-deletion callback (ids_for_pages).
 /* eslint-disable @typescript-eslint/no-explicit-any -- Graph parameters and bodies are arbitrary JSON from the client; `any` keeps the fake and its tests short. */
 import crypto from 'node:crypto';
 import http from 'node:http';
@@ -76,7 +76,7 @@ export interface FakeGraphOptions {
   appAccessToken?: string;
 }
 
-const MAX_UPLOAD = 25 * 1024 * 1024; // PROTOCOL B2: sent assets up to 25 MB
+const MAX_UPLOAD = 25 * 1024 * 1024; // docs/messenger.md, Send API: sent files up to 25 MB
 const TAGS = new Set(['HUMAN_AGENT', 'CUSTOMER_FEEDBACK']);
 const RETIRED_TAGS = new Set(['CONFIRMED_EVENT_UPDATE', 'ACCOUNT_UPDATE', 'POST_PURCHASE_UPDATE']); // code 100 since 2026-04-27
 const SENDER_ACTIONS = new Set(['typing_on', 'typing_off', 'mark_seen', 'react', 'unreact']);

@@ -1,5 +1,5 @@
-// What Meta POSTs to ChatX: webhook bodies in Meta's exact shapes (PROTOCOL A2–A3), serialised and
-// signed the way Meta does it (A4), plus the signed_request of the data-deletion callback (F).
+// What Meta POSTs to ChatX: webhook bodies in Meta's exact shapes (docs/messenger.md, Webhook events), serialised and
+// signed the way Meta does it (Webhook signatures), plus the signed_request of the data-deletion callback.
 /* eslint-disable @typescript-eslint/no-explicit-any -- responses are arbitrary JSON; `any` keeps the tests that read them short. */
 import crypto from 'node:crypto';
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { timeLeft, windowState } from '../../src/core/format';
+import { timeLeft } from '../../src/core/format';
 import { snoozeUntil } from '../../src/inbox/conversation-routes';
 
 const MIN = 60_000;
@@ -55,36 +55,5 @@ describe('timeLeft', () => {
   it('should never go below zero', () => {
     assert.equal(timeLeft(now, now), '0 min');
     assert.equal(timeLeft(now - HOUR, now), '0 min');
-  });
-});
-
-describe('windowState (the 24-hour window in the list)', () => {
-  const now = Date.UTC(2026, 0, 1, 12);
-  it('should say "none" before the customer writes', () => {
-    assert.deepEqual(windowState(null, now), { state: 'none', label: '', title: 'The customer has not written yet' });
-  });
-
-  it('should show the time left while the window is open (up to 24 hours)', () => {
-    assert.deepEqual(windowState(now - 30 * MIN, now), {
-      state: 'open',
-      label: '23 h 30 min',
-      title: 'Time left in the 24-hour reply window',
-    });
-    assert.equal(windowState(now - DAY + 5 * MIN, now).label, '5 min');
-    assert.equal(windowState(now - DAY, now).state, 'open');
-  });
-
-  it('should say "human agent" from 24 hours to day 7, then "window closed"', () => {
-    assert.deepEqual(windowState(now - DAY - 1, now), {
-      state: 'agent',
-      label: 'human agent',
-      title: 'Only a person may reply, with the Human Agent tag (if enabled)',
-    });
-    assert.equal(windowState(now - 7 * DAY, now).state, 'agent');
-    assert.deepEqual(windowState(now - 7 * DAY - 1, now), {
-      state: 'closed',
-      label: 'window closed',
-      title: 'No reply possible until the customer writes again',
-    });
   });
 });

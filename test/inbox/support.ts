@@ -3,7 +3,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { channelState } from '../../src/messenger/channel';
 import { entry, metaJson, pageBody, signBody, textEvent, uniqueMid, type MessagingEvent } from '../fakes/messenger-events';
 import { addUser, csrfFrom, PASSWORD } from '../support/browser-session';
 import { conversationOf, makeContext, type TestContext } from '../support/context';
@@ -41,7 +40,7 @@ export interface CustomerMessage {
  * the bytes as Meta signs them; expects 200. `events` gets the Page id to address them to.
  */
 export async function signedWebhook(ctx: TestContext, events: (pageId: string) => MessagingEvent[]): Promise<void> {
-  const state = await channelState(ctx.deps.db, ctx.config);
+  const state = await ctx.deps.channel.state();
   const bytes = metaJson(pageBody([entry(state.pageId, events(state.pageId))]));
   const res = await request(ctx.app)
     .post('/webhooks/messenger')

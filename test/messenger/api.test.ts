@@ -154,4 +154,32 @@ describe('JSON API: /api/v1 conversations, messages, attachments', () => {
     assert.equal((await patch({ assignee_id: 12345 })).body.error.code, 'invalid-assignee');
     assert.equal((await patch({ status: 'open' }, 999)).status, 404);
   });
+
+  it('should snooze through PATCH only with a time to come back, through the same workflow as the inbox', async () => {
+    await inbound(ctx, '9002', 'hello');
+    const id = await conversationOf(ctx, '9002');
+    const patch = (body: object) => request(ctx.app).patch(`/api/v1/conversations/${id}`).set('authorization', auth).send(body);
+    const state = () =>
+      ctx.deps.db.get<{ status: string; snoozed_until: number | null }>(
+        'SELECT status, snoozed_until FROM conversations WHERE id = ?',
+        [id],
+      );
+
+    let res = await patch({ status: 'snoozed' });
+    assert.deepEqual([res.status, res.body.error.code], [400, 'invalid-snooze'], 'a snooze that would never wake is refused');
+    res = await patch({ status: 'snoozed', snoozed_until: 'tomorrow-ish' });
+    assert.deepEqual([res.status, res.body.error.code], [400, 'invalid-snooze']);
+    res = await patch({ status: 'snoozed', snoozed_until: new Date(Date.now() - 60_000).toISOString() });
+    assert.deepEqual([res.status, res.body.error.code], [400, 'invalid-snooze'], 'a time in the past is refused');
+    res = await patch({ status: 'snoozed', snoozed_until: new Date(Date.now() - 60_000).toISOString(), assignee_id: 12345 });
+    assert.equal(res.status, 400);
+    assert.deepEqual(await state(), { status: 'open', snoozed_until: null }, 'nothing changed by a refused PATCH');
+
+    const until = Date.now() + 3600_000;
+    res = await patch({ status: 'snoozed', snoozed_until: new Date(until).toISOString() });
+    assert.deepEqual([res.status, res.body.status], [200, 'snoozed']);
+    assert.deepEqual(await state(), { status: 'snoozed', snoozed_until: until });
+    assert.equal(await ctx.deps.workflow.wakeSnoozed(until + 1), 1, 'the cron job wakes it when its time comes');
+    assert.deepEqual(await state(), { status: 'open', snoozed_until: null });
+  });
 });

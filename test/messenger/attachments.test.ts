@@ -149,7 +149,7 @@ describe('Incoming attachments', () => {
   });
 
   it('should mark an attachment over the size cap too_large and keep no bytes', async () => {
-    ctx.deps.queue.register('messenger.attachment', attachmentJob(ctx.deps.db, ctx.deps.bus, 1024));
+    ctx.deps.queue.register('messenger.attachment', attachmentJob(ctx.deps.db, ctx.deps.conversations, 1024));
     const url = fake.serveFile('/cdn/big.jpg', crypto.randomBytes(4096), 'image/jpeg');
     const [a] = await receive([{ type: 'image', payload: { url } }]);
     assert.deepEqual([a.state, a.data], ['too_large', null]);
@@ -159,7 +159,7 @@ describe('Incoming attachments', () => {
   });
 
   it('should stop reading a download without Content-Length once it passes the cap', async () => {
-    ctx.deps.queue.register('messenger.attachment', attachmentJob(ctx.deps.db, ctx.deps.bus, 1024));
+    ctx.deps.queue.register('messenger.attachment', attachmentJob(ctx.deps.db, ctx.deps.conversations, 1024));
     const server = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'video/mp4' }); // chunked: no length announced
       for (let i = 0; i < 8; i++) res.write(crypto.randomBytes(512));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { outboxMetadata } from '../../src/messenger/metadata';
+import { outboxMetadata } from '../../src/messenger/outbox/metadata';
 import { deliveryEvent, echoEvent, readEvent, uniqueMid, type FakeGraph } from '../fakes/graph';
 import {
   APP_ID,

@@ -1,4 +1,4 @@
-// The server answers POST /webhooks/messenger in front of Express (src/messenger/webhook-routes.ts,
+// The server answers POST /webhooks/messenger in front of Express (src/messenger/webhook/fast-path.ts,
 // webhookFastPath). These run against a real listening server, so that path is the one exercised.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -41,7 +41,7 @@ describe('POST /webhooks/messenger on the running server (the fast path)', funct
       assert.equal(res.status, 200);
       assert.equal(await res.text(), 'EVENT_RECEIVED');
     }
-    const rows = await server.deps.db.all<{ text: string }>('SELECT text FROM messages WHERE mid = ?', [mid]);
+    const rows = await server.services.db.all<{ text: string }>('SELECT text FROM messages WHERE mid = ?', [mid]);
     assert.deepEqual(rows, [{ text: 'Grüße über den schnellen Weg' }]);
   });
 
@@ -54,7 +54,7 @@ describe('POST /webhooks/messenger on the running server (the fast path)', funct
       assert.equal(res.status, 403);
       assert.equal((await res.json()).error.code, 'invalid-signature');
     }
-    assert.equal(await server.deps.db.get("SELECT id FROM messages WHERE text = 'forged'"), undefined);
+    assert.equal(await server.services.db.get("SELECT id FROM messages WHERE text = 'forged'"), undefined);
   });
 
   it('should answer 400 to malformed JSON, 200 IGNORED to other objects, and 413 past 5 MB', async () => {
@@ -76,5 +76,35 @@ describe('POST /webhooks/messenger on the running server (the fast path)', funct
     const ok = await fetch(`${server.url}/webhooks/messenger?hub.mode=subscribe&hub.verify_token=vt&hub.challenge=42`);
     assert.equal(await ok.text(), '42');
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  });
+
+  it('should give the webhook what every request gets: a request id and the same security headers as the app', async () => {
+    const body = metaJson(pageBody([entry('1000', [])]));
+    const webhook = await post(body, signBody(body, SECRET));
+    const page = await fetch(`${server.url}/login`);
+    assert.match(webhook.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    assert.notEqual(webhook.headers.get('x-request-id'), page.headers.get('x-request-id'));
+    for (const header of ['content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy']) {
+      assert.ok(webhook.headers.get(header), `${header} on the webhook`);
+      assert.equal(webhook.headers.get(header), page.headers.get(header), header);
+    }
+    // A proxy's request id is kept, so one request can be followed through both logs.
+    const traced = await fetch(`${server.url}/webhooks/messenger`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': signBody(body, SECRET),
+        'x-request-id': 'caddy-7f3a',
+      },
+      body,
+    });
+    assert.equal(traced.headers.get('x-request-id'), 'caddy-7f3a');
+    const refused = await fetch(`${server.url}/webhooks/messenger`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'not an id <script>' },
+      body,
+    });
+    assert.equal(refused.status, 403);
+    assert.match(refused.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'an id that does not look like one is replaced');
   });
 });

@@ -229,9 +229,11 @@ describe('Webhook ingest', () => {
     await inbound(ctx, '8001', 'thanks, bye');
     const id = await conversationOf(ctx, '8001');
     const auth = await bearer(ctx);
-    for (const status of ['resolved', 'snoozed']) {
+    const later = new Date(Date.now() + 3600_000).toISOString();
+    for (const change of [{ status: 'resolved' }, { status: 'snoozed', snoozed_until: later }]) {
+      const { status } = change;
       assert.equal(
-        (await request(ctx.app).patch(`/api/v1/conversations/${id}`).set('authorization', auth).send({ status })).status,
+        (await request(ctx.app).patch(`/api/v1/conversations/${id}`).set('authorization', auth).send(change)).status,
         200,
       );
       await inbound(ctx, '8001', `one more thing (${status})`);
@@ -249,7 +251,7 @@ describe('Webhook ingest', () => {
     assert.equal(await count(ctx, 'conversations'), 2);
   });
 
-  // Plain text messages of a batch are written together (messenger/plain-messages.ts); these
+  // Plain text messages of a batch are written together (conversations/plain-messages.ts); these
   // check that doing so changes nothing a customer or the inbox could notice.
   it('should apply a reaction and an edit that arrive in the same body as the message they target', async () => {
     const t = Date.now() - 5000;

@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import request from 'supertest';
 import { enqueueJob } from '../../src/core/queue';
-import { channelState, markTokenInvalid } from '../../src/messenger/channel';
 import { setSetting } from '../../src/settings/store';
 import type { FakeGraph } from '../fakes/graph';
 import {
@@ -95,7 +94,7 @@ describe('Profile lookup job', () => {
     fake.validToken = 'EAAsomethingElse';
     await inbound(ctx, '26002222', 'hi');
     await ctx.deps.queue.kick();
-    const state = await channelState(ctx.deps.db, ctx.config);
+    const state = await ctx.deps.channel.state();
     assert.equal(state.tokenState, 'invalid');
     const { id } = await queue(ctx, await conversationOf(ctx, '26002222'), 'waits for a token');
     await ctx.deps.outbox.kick();
@@ -160,7 +159,7 @@ describe('Profile lookup job', () => {
     it('should not call Meta while the token is known to be invalid', async () => {
       await inbound(ctx, '26001234', 'hi');
       await ctx.deps.queue.kick();
-      await markTokenInvalid(ctx.deps.db, PAGE_TOKEN, 'expired');
+      await ctx.deps.channel.tokenRejected(PAGE_TOKEN, 'expired');
       await markSeen(await conversationOf(ctx, '26001234'));
       assert.equal(fake.senderActions().length, 0);
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { getSetting } from '../../src/settings/store';
-import { MAX_SEND_ATTEMPTS } from '../../src/messenger/outbox';
+import { MAX_SEND_ATTEMPTS } from '../../src/messenger/outbox/sender';
 import type { FakeGraph } from '../fakes/graph';
 import {
   APP_SECRET,

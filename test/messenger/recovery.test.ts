@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { channelState } from '../../src/messenger/channel';
-import { outboxMetadata } from '../../src/messenger/metadata';
-import { SENDING_GRACE_MS, retryMessage } from '../../src/messenger/outbox';
-import { setSetting } from '../../src/settings/store';
+import { outboxMetadata } from '../../src/messenger/outbox/metadata';
+import { SENDING_GRACE_MS } from '../../src/messenger/outbox/sender';
 import { addUser, signIn } from '../support/browser-session';
 import { tempDir } from '../support/context';
 import { echoEvent, type FakeGraph } from '../fakes/graph';
@@ -48,8 +46,9 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
     it('should send exactly once after a restart', async () => {
       const first = await start(liveEnv(fake), dir);
       const conversationId = await conversationAged(first, '8001', 1);
+      await first.deps.outbox.stop(); // the process dies before its sender gets to run
       const { id } = await queue(first, conversationId, 'written just before the crash');
-      await first.shutdown(); // no sender ran
+      await first.shutdown();
       assert.equal(fake.sends().length, 0);
 
       const second = await start(liveEnv(fake), dir);
@@ -132,7 +131,7 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       assert.equal(fake.sends()[0].status, 400);
       assert.equal((await outboxOf(first, a.id)).state, 'held');
       assert.equal((await message(first, a.id)).status, 'queued');
-      const state = await channelState(first.deps.db, first.config);
+      const state = await first.deps.channel.state();
       assert.equal(state.tokenState, 'invalid');
       assert.match(state.tokenError!, /Session has expired/);
 
@@ -146,7 +145,7 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       await first.shutdown();
 
       const second = await start(liveEnv(fake, { FB_PAGE_ACCESS_TOKEN: 'EAAnewToken' }), dir);
-      assert.equal((await channelState(second.deps.db, second.config)).tokenState, 'ok');
+      assert.equal((await second.deps.channel.state()).tokenState, 'ok');
       await second.deps.outbox.kick();
       await second.deps.outbox.kick();
       assert.deepEqual(
@@ -164,7 +163,7 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       const env = liveEnv(fake);
       delete env.FB_PAGE_ACCESS_TOKEN;
       const ctx = await start(env, dir);
-      await setSetting(ctx.deps.db, 'messenger.page_token', 'EAAsettingsOld');
+      await ctx.deps.channel.save({ pageToken: 'EAAsettingsOld' });
       const conversationId = await conversationAged(ctx, '8001', 1);
       fake.validToken = 'EAAsettingsNew';
       const { id } = await queue(ctx, conversationId, 'held until the fix');
@@ -172,7 +171,7 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       assert.equal((await outboxOf(ctx, id)).state, 'held');
       await ctx.deps.outbox.kick();
       assert.equal(fake.sends().length, 1, 'a held reply does not hammer Meta');
-      await setSetting(ctx.deps.db, 'messenger.page_token', 'EAAsettingsNew');
+      await ctx.deps.channel.save({ pageToken: 'EAAsettingsNew' });
       await ctx.deps.outbox.kick();
       assert.equal((await message(ctx, id)).status, 'sent');
       assert.equal(fake.deliveredSends().length, 1);
@@ -201,7 +200,7 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       await ctx.deps.outbox.kick();
       assert.equal((await message(ctx, id)).status, 'sent');
       assert.equal(fake.sends().length, 2);
-      await assert.rejects(retryMessage(ctx.deps.db, id), { status: 409 });
+      await assert.rejects(ctx.deps.outbox.retry(id), { status: 409 });
     });
   });
 
@@ -219,7 +218,7 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       assert.equal((await message(ctx, res.body.id)).status, 'sandbox');
       assert.equal((await outboxOf(ctx, res.body.id)).state, 'done');
       assert.equal(fake.calls.length, 0);
-      assert.equal((await channelState(ctx.deps.db, ctx.config)).sandbox, true);
+      assert.equal((await ctx.deps.channel.state()).sandbox, true);
     });
   });
 });

@@ -6,10 +6,8 @@ import request from 'supertest';
 import { createApiToken } from '../../src/auth/api-tokens';
 import { createApp } from '../../src/app';
 import type { Config } from '../../src/config';
-import type { Deps } from '../../src/deps';
-import { channelState } from '../../src/messenger/channel';
-import { queueMessage, type QueueInput } from '../../src/messenger/outbox';
-import { openStore } from '../../src/store';
+import type { Reply } from '../../src/messenger/outbox/outbox';
+import { buildServices, type Services } from '../../src/services';
 import {
   metaJson,
   pageBody,
@@ -33,7 +31,7 @@ export const HOUR = 3600 * 1000;
 
 export interface Ctx {
   app: Express;
-  deps: Deps;
+  deps: Services;
   config: Config;
   dataDir: string;
   /** Stops the sender and queue and closes the DB, keeping DATA_DIR (a "restart" reopens it). */
@@ -45,16 +43,8 @@ export interface Ctx {
 /** Like makeContext, but on a chosen DATA_DIR and able to shut down without deleting it. */
 export async function openContext(env: Record<string, string> = {}, dataDir = tempDir()): Promise<Ctx> {
   const config = testConfig(env, dataDir);
-  const deps = await openStore(config);
-  let down = false;
-  const shutdown = async () => {
-    if (down) return;
-    down = true;
-    deps.live.close();
-    await deps.outbox.stop();
-    await deps.queue.stop();
-    await deps.db.close();
-  };
+  const deps = await buildServices(config);
+  const shutdown = () => deps.close();
   return {
     app: createApp(deps),
     deps,
@@ -111,7 +101,7 @@ export function startFake(options: Parameters<typeof startFakeGraph>[0] = {}): P
 
 /** The secret the webhook checks signatures with (env, settings or the generated sandbox one). */
 export async function secretOf(ctx: Ctx): Promise<string> {
-  return (await channelState(ctx.deps.db, ctx.config)).appSecret!;
+  return (await ctx.deps.channel.state()).appSecret!;
 }
 
 /** POSTs a body the way Meta does: `\u`-escaped JSON, signed over those exact bytes. */
@@ -157,8 +147,9 @@ export async function setLastInbound(ctx: Ctx, conversationId: number, at: numbe
   await ctx.deps.db.run('UPDATE conversations SET last_inbound_at = ? WHERE id = ?', [at, conversationId]);
 }
 
-export function queue(ctx: Ctx, conversationId: number, text: string, extra: Partial<QueueInput> = {}) {
-  return queueMessage(ctx.deps.db, ctx.config, { conversationId, text, sentBy: 'user', ...extra });
+/** A reply through the outbox, as the inbox sends it (without kicking: the test decides when it goes). */
+export function queue(ctx: Ctx, conversationId: number, text: string, extra: Partial<Reply> = {}) {
+  return ctx.deps.outbox.queue({ conversationId, text, sentBy: 'user', ...extra });
 }
 
 export interface MessageRow {

@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
-import { retryMessage } from '../../src/messenger/outbox';
-import { decideWindow, DAY_MS, HUMAN_AGENT_MS } from '../../src/messenger/window';
-import { setSetting } from '../../src/settings/store';
 import { reactionEvent, type FakeGraph } from '../fakes/graph';
 import {
   HOUR,
@@ -21,43 +18,6 @@ import {
   liveContextPerTest,
   type Ctx,
 } from './support';
-
-describe('decideWindow', () => {
-  const now = 1_800_000_000_000;
-  const at = (ageMs: number, sentBy: 'user' | 'ai' | 'system', humanAgentEnabled: boolean) =>
-    decideWindow({ lastInboundAt: now - ageMs, sentBy, humanAgentEnabled, now });
-
-  it('should allow RESPONSE for anyone up to 24 hours', () => {
-    for (const sentBy of ['user', 'ai', 'system'] as const) {
-      assert.deepEqual(at(DAY_MS, sentBy, false), { ok: true, messagingType: 'RESPONSE', closesAt: now });
-    }
-  });
-
-  it('should allow only a person with Human Agent enabled from 24 hours to 7 days, tagged', () => {
-    assert.deepEqual(at(DAY_MS + 1, 'user', true), {
-      ok: true,
-      messagingType: 'MESSAGE_TAG',
-      tag: 'HUMAN_AGENT',
-      closesAt: now - DAY_MS - 1 + HUMAN_AGENT_MS,
-    });
-    assert.equal(at(HUMAN_AGENT_MS, 'user', true).ok, true);
-    for (const [sentBy, enabled] of [
-      ['user', false],
-      ['ai', true],
-      ['system', true],
-      ['ai', false],
-    ] as const) {
-      const d = at(DAY_MS + 1, sentBy, enabled);
-      assert.equal(d.ok, false, `${sentBy} ${enabled}`);
-      assert.equal(!d.ok && d.code, 'outside-messaging-window');
-    }
-  });
-
-  it('should refuse everything after 7 days or before the customer ever wrote', () => {
-    assert.equal(at(HUMAN_AGENT_MS + 1, 'user', true).ok, false);
-    assert.equal(decideWindow({ lastInboundAt: null, sentBy: 'user', humanAgentEnabled: true, now }).ok, false);
-  });
-});
 
 describe('The messaging window on real sends', () => {
   let ctx: Ctx;
@@ -90,7 +50,7 @@ describe('The messaging window on real sends', () => {
   });
 
   it('should send a person\u2019s reply to a 48-hour-old conversation as MESSAGE_TAG HUMAN_AGENT when enabled', async () => {
-    await setSetting(ctx.deps.db, 'messenger.human_agent', 'on');
+    await ctx.deps.channel.save({ humanAgent: true });
     const id = await conversationAged(ctx, '8001', 48);
     const res = await post(id, 'late: a person answering');
     assert.equal(res.status, 202);
@@ -102,7 +62,7 @@ describe('The messaging window on real sends', () => {
   });
 
   it('should never tag an AI or automatic message, even with Human Agent enabled', async () => {
-    await setSetting(ctx.deps.db, 'messenger.human_agent', 'on');
+    await ctx.deps.channel.save({ humanAgent: true });
     const id = await conversationAged(ctx, '8001', 48);
     for (const sentBy of ['ai', 'system'] as const) {
       await assert.rejects(queue(ctx, id, 'late: from the bot', { sentBy }), { status: 422, code: 'outside-messaging-window' });
@@ -120,7 +80,7 @@ describe('The messaging window on real sends', () => {
   });
 
   it('should refuse even a person after 7 days', async () => {
-    await setSetting(ctx.deps.db, 'messenger.human_agent', 'on');
+    await ctx.deps.channel.save({ humanAgent: true });
     const id = await conversationAged(ctx, '8001', 24 * 7 + 1);
     assert.equal((await post(id, 'late: a week later')).status, 422);
   });
@@ -139,10 +99,10 @@ describe('The messaging window on real sends', () => {
     assert.equal(fake.sends().length, 1);
 
     // With Human Agent on, the retry goes out tagged instead.
-    await setSetting(ctx.deps.db, 'messenger.human_agent', 'on');
+    await ctx.deps.channel.save({ humanAgent: true });
     const res = await request(ctx.app).get(`/api/v1/conversations/${id}/messages`).set('authorization', auth);
     assert.equal(res.body.data.at(-1).error.code, 'outside-messaging-window');
-    await retryMessage(ctx.deps.db, mid);
+    await ctx.deps.outbox.retry(mid);
     await ctx.deps.outbox.kick();
     assert.deepEqual(
       fake.deliveredSends().map((c) => [c.params.messaging_type, c.params.tag]),
@@ -151,7 +111,7 @@ describe('The messaging window on real sends', () => {
   });
 
   it('should refuse a first message to someone who never wrote', async () => {
-    await setSetting(ctx.deps.db, 'messenger.human_agent', 'on');
+    await ctx.deps.channel.save({ humanAgent: true });
     await postEvents(ctx, [
       {
         sender: { id: PAGE_ID },

@@ -1,13 +1,12 @@
-// A fresh ChatX per test: its own temp DATA_DIR, a real SQLCipher file, migrations applied,
-// and the Express app built the same way server.ts builds it.
+// A fresh ChatX per test: its own temp DATA_DIR, a real SQLCipher file, migrations applied, the
+// services built by the same composition root as the server's (services.ts), and the Express app.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
 import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config';
-import type { Deps } from '../../src/deps';
-import { openStore } from '../../src/store';
+import { buildServices, type BuildOptions, type Services } from '../../src/services';
 
 export const TEST_KEY = 'test passphrase: correct horse battery staple';
 
@@ -21,7 +20,7 @@ export function testConfig(env: Record<string, string> = {}, dataDir = tempDir()
 
 export interface TestContext {
   app: Express;
-  deps: Deps;
+  deps: Services;
   config: Config;
   dataDir: string;
   close(): Promise<void>;
@@ -37,19 +36,16 @@ export async function conversationOf(ctx: Pick<TestContext, 'deps'>, psid: strin
   return row.id;
 }
 
-export async function makeContext(env: Record<string, string> = {}): Promise<TestContext> {
+export async function makeContext(env: Record<string, string> = {}, options: BuildOptions = {}): Promise<TestContext> {
   const config = testConfig(env);
-  const deps = await openStore(config);
+  const deps = await buildServices(config, options);
   return {
     app: createApp(deps),
     deps,
     config,
     dataDir: config.dataDir,
     async close() {
-      deps.live.close();
-      await deps.outbox.stop();
-      await deps.queue.stop();
-      await deps.db.close();
+      await deps.close();
       fs.rmSync(config.dataDir, { recursive: true, force: true });
     },
   };

@@ -1,5 +1,9 @@
-// Message queries for a conversation page and the API.
+// Reading conversations and their messages, as the conversation page, the live stream, the
+// Simulator and the API show them.
 import type { Queryable } from '../core/db';
+
+export const STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;
+export type ConversationStatus = (typeof STATUSES)[number];
 
 export interface MessageRow {
   id: number;
@@ -34,11 +38,14 @@ export interface AttachmentRow {
   sticker_id: string | null;
 }
 
+/** A message as the conversation view renders it. */
+export type ShownMessage = MessageRow & { attachments: AttachmentRow[] };
+
 export async function listMessages(
   db: Queryable,
   conversationId: number,
   options: { includeNotes?: boolean; limit?: number; onlyId?: number } = {},
-): Promise<(MessageRow & { attachments: AttachmentRow[] })[]> {
+): Promise<ShownMessage[]> {
   const limit = Math.min(options.limit ?? 500, 2000);
   // The newest `limit` messages, shown oldest first.
   const messages = await db.all<MessageRow>(
@@ -61,9 +68,16 @@ export async function listMessages(
   return messages.map((m) => ({ ...m, attachments: attachments.filter((a) => a.message_id === m.id) }));
 }
 
+/** One message as the conversation view renders it (a live update). */
+export async function shownMessage(db: Queryable, messageId: number): Promise<ShownMessage | undefined> {
+  const row = await db.get<{ conversation_id: number }>('SELECT conversation_id FROM messages WHERE id = ?', [messageId]);
+  if (!row) return undefined;
+  return (await listMessages(db, row.conversation_id, { includeNotes: true, onlyId: messageId }))[0];
+}
+
 export interface ConversationDetail {
   id: number;
-  status: string;
+  status: ConversationStatus;
   assignee_id: number | null;
   last_inbound_at: number | null;
   last_message_at: number | null;

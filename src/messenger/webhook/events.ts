@@ -1,6 +1,6 @@
-// What Meta's webhook sends, as loosely typed as Meta may send it (PROTOCOL.md §A2–A3), and the
-// shape rules that do not need the database: flattening a body into events, and which incoming
-// attachments are worth keeping.
+// What Meta's webhook sends, as loosely typed as Meta may send it (docs/messenger.md, Webhook
+// events), and the shape rules that do not need the database: flattening a body into events, and
+// which incoming attachments are worth keeping.
 /** One `messaging[]` or `standby[]` item, as loosely as Meta may send it. */
 export interface MessagingEvent {
   sender?: { id?: string };
@@ -57,7 +57,7 @@ export function flattenEvents(body: WebhookBody): { pageId: string; event: Messa
     for (const event of list<MessagingEvent>(entry.messaging)) all.push({ pageId, event, standby: false });
     for (const event of list<MessagingEvent>(entry.standby)) all.push({ pageId, event, standby: true });
   }
-  // Meta warns that after an outage messages may arrive out of order (PROTOCOL.md §A6).
+  // Meta warns that after an outage messages may arrive out of order (docs/messenger.md, Batching, retries, duplicates and order).
   return all.sort((a, b) => (a.event.timestamp ?? 0) - (b.event.timestamp ?? 0));
 }
 
@@ -66,7 +66,7 @@ export const DOWNLOADABLE = new Set(['image', 'audio', 'video', 'file', 'sticker
 
 /**
  * The attachments worth keeping. Until Meta's sticker transition ends a sticker arrives twice, as a
- * `sticker` and as an `image` carrying the same sticker_id; keep only the sticker (PROTOCOL.md §A3).
+ * `sticker` and as an `image` carrying the same sticker_id; keep only the sticker (docs/messenger.md, Webhook events).
  */
 export function usableAttachments(m: IncomingMessage): IncomingAttachment[] {
   const list = Array.isArray(m.attachments) ? m.attachments.filter((a) => a && typeof a === 'object') : [];

@@ -1,12 +1,13 @@
 // Group commit for the webhook: bodies that arrive while a commit is in progress are ingested
-// together in the next transaction, each inside its own savepoint, and each request is answered
-// only once that transaction has committed. An idle server commits a lone body at once; a busy one
-// pays for BEGIN/COMMIT once per batch instead of once per body. If any body of a batch fails (a
-// bug, never expected), the batch rolls back and its bodies are retried one transaction each, so
-// only the failing body's request gets an error (and Meta retries it); the others still commit.
-import type { Db } from '../core/db';
-import { setSetting } from '../settings/store';
-import { Ingest, type IngestResult, type WebhookBody } from './ingest';
+// together in the next transaction, and each request is answered only once that transaction has
+// committed. An idle server commits a lone body at once; a busy one pays for BEGIN/COMMIT once per
+// batch instead of once per body. If anything in a batch fails (a bug, never expected), the whole
+// batch rolls back and its bodies are retried one transaction each, so only the failing body's
+// request gets an error (and Meta retries it); the others still commit.
+import type { Db } from '../../core/db';
+import { ConversationWriter } from '../../conversations/writer';
+import { setSetting } from '../../settings/store';
+import { flushPlain, Ingest, type IngestResult, type WebhookBody } from './ingest';
 
 const MAX_BATCH = 256;
 
@@ -52,11 +53,15 @@ export class IngestBatcher {
 
   private commit(batch: Waiting[]): Promise<IngestResult[]> {
     return this.db.transaction(async (tx) => {
+      const writer = new ConversationWriter(tx);
+      await Ingest.prefetch(
+        writer,
+        batch.map((item) => item.body),
+      );
       const results: IngestResult[] = [];
-      const shared = new Ingest(tx);
-      await shared.prefetch(batch.map((item) => item.body));
-      for (const item of batch) results.push(await shared.forBody(item.appId).body(item.body));
-      await shared.finish();
+      for (const item of batch) results.push(await new Ingest(writer, item.appId).body(item.body));
+      await flushPlain(writer);
+      // The channel's health in Settings: when Meta last reached us.
       await setSetting(tx, 'messenger.last_event_at', String(Date.now()));
       return results;
     });

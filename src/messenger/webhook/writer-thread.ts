@@ -2,10 +2,11 @@
 // main thread each round trip waits behind HTTP parsing, so under load the commit, and with it every
 // waiting webhook answer, gets slower. Here the round trips have a thread of their own: the worker
 // holds a second connection to the same encrypted file (WAL lets both in; writers take turns) and
-// runs the same group-commit batcher. The main thread still answers Meta only after the commit.
+// runs the same group-commit batcher. The main thread still answers Meta only after the commit, and
+// announces what changed (the outcome travels back as plain data).
 import { parentPort, workerData } from 'node:worker_threads';
-import { Db } from '../core/db';
-import { IngestBatcher } from './ingest-batcher';
+import { Db } from '../../core/db';
+import { IngestBatcher } from './batcher';
 import type { WebhookBody } from './ingest';
 
 interface Request {
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
       return;
     }
     batcher.submit(message.body, message.appId).then(
-      (result) => parentPort!.postMessage({ id: message.id, result: { ...result, conversations: [...result.conversations] } }),
+      (result) => parentPort!.postMessage({ id: message.id, result }),
       (err: Error) => parentPort!.postMessage({ id: message.id, error: err.message }),
     );
   });

@@ -1,6 +1,6 @@
 // X-Hub-Signature-256: `sha256=<hex HMAC-SHA256 of the raw body, keyed with the app secret>`.
 // Checked over the exact bytes received, before parsing, with a constant-time compare
-// (PROTOCOL.md §A4: Meta signs the \u-escaped form, so re-serialised JSON would not match).
+// (docs/messenger.md, Webhook signatures: Meta signs the \u-escaped form, so re-serialised JSON would not match).
 import crypto from 'node:crypto';
 
 export function signatureOf(body: Buffer | string, appSecret: string): string {

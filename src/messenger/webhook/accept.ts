@@ -1,0 +1,65 @@
+// Accepts one POSTed webhook body, the same way for the Express route and the server's fast path:
+// checks the signature over the raw bytes, parses, and hands the events to the ingest sink (the
+// writer thread), which answers once every event is committed. Only then is the 200 sent; live
+// updates and the network work the events asked for start after it, never before
+// (docs/messenger.md, Batching, retries, duplicates and order).
+import { AppError } from '../../core/errors';
+import { log } from '../../core/log';
+import type { JobQueue } from '../../core/queue';
+import type { Conversations } from '../../conversations/service';
+import type { Channel } from '../channel';
+import type { WebhookBody } from './ingest';
+import { validSignature } from './signature';
+import type { IngestSink } from './sink';
+
+/** Meta batches up to 1,000 updates per POST; a few MB is plenty. */
+export const WEBHOOK_BODY_BYTES = 5 * 1024 * 1024;
+
+/** What the webhook answers. */
+export interface WebhookAnswer {
+  status: number;
+  text?: string;
+  error?: AppError;
+  /** Runs after the answer is sent: live updates and the network work the events asked for. */
+  after?: () => void;
+}
+
+export interface WebhookServices {
+  channel: Channel;
+  ingest: IngestSink;
+  conversations: Conversations;
+  queue: JobQueue;
+}
+
+export function webhookAcceptor({ channel, ingest, conversations, queue }: WebhookServices) {
+  return async (raw: Buffer, signature: string | undefined): Promise<WebhookAnswer> => {
+    const state = await channel.state();
+    if (!validSignature(raw, signature, state.appSecret)) {
+      if (!state.appSecret) log.warn('webhook refused: no app secret to check signatures with (set FB_APP_SECRET)');
+      return {
+        status: 403,
+        error: new AppError(403, 'invalid-signature', 'The X-Hub-Signature-256 header is missing or wrong.'),
+      };
+    }
+    let body: WebhookBody;
+    try {
+      body = JSON.parse(raw.toString('utf8')) as WebhookBody;
+    } catch {
+      return { status: 400, error: new AppError(400, 'malformed-json', 'The request body is not valid JSON.') };
+    }
+    if (body?.object !== 'page' || !Array.isArray(body.entry)) {
+      // Not a Page event (another product of the same app): acknowledge, store nothing.
+      log.info('webhook ignored a non-page object', { object: String(body?.object) });
+      return { status: 200, text: 'IGNORED' };
+    }
+    const result = await ingest.submit(body, state.appId);
+    return {
+      status: 200,
+      text: 'EVENT_RECEIVED',
+      after: () => {
+        conversations.announce(result);
+        if (result.jobs) void queue.kick();
+      },
+    };
+  };
+}

@@ -1,0 +1,130 @@
+// The composition root: builds every service of a running ChatX once, in dependency order, for the
+// server, the CLI and the tests alike; starts the background work (start) and stops everything in
+// reverse (close). It can also close the database (both connections: this one and the webhook's
+// writer thread) and open it again with another key while the process runs (reopen), which is what
+// key rotation, restore and wipe need.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config';
+import { Bus } from './core/bus';
+import { Db } from './core/db';
+import { resolveDatabaseKey, type DatabaseKey } from './core/key';
+import { migrate } from './core/migrate';
+import { JobQueue } from './core/queue';
+import { Conversations } from './conversations/service';
+import { Workflow } from './conversations/workflow';
+import type { Deps } from './deps';
+import { LiveHub } from './inbox/live';
+import { startJobs, type JobRunner } from './jobs';
+import { attachmentJob } from './messenger/attachment-job';
+import { Channel } from './messenger/channel';
+import { Outbox } from './messenger/outbox/outbox';
+import { profileJob } from './messenger/profile-job';
+import { ReadReceipts } from './messenger/read-receipts';
+import { senderActionJob } from './messenger/sender-action-job';
+import { InProcessIngest, WorkerIngest } from './messenger/webhook/sink';
+import { createViews } from './views';
+
+export interface Services extends Deps {
+  /** Starts the background work: the live stream's heartbeat, the cron jobs, work left by a restart. */
+  start(): Promise<void>;
+  /** Stops everything in reverse order: live streams, jobs, the sender, the queue, both connections. */
+  close(): Promise<void>;
+  /**
+   * Closes both connections, runs `between` while the database file is free (swap it, delete it),
+   * and opens it again with `passphrase` (migrated, so an empty file becomes a fresh install).
+   * Statements issued meanwhile wait and then run on the new connection.
+   */
+  reopen(passphrase: string, between?: () => Promise<void>): Promise<void>;
+}
+
+export interface BuildOptions {
+  /** Commit webhook bodies on a worker thread with its own connection (the server); else in this thread. */
+  writerThread?: boolean;
+}
+
+export function databaseFile(config: Config): string {
+  return path.join(config.dataDir, 'chatx.db');
+}
+
+/** Opens DATA_DIR/chatx.db with the configured key, brings its schema up to date, and builds the services. */
+export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
+  // Files this process creates (the database, its WAL, backups, exports) are for its own user only.
+  process.umask(0o077);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const key: DatabaseKey = resolveDatabaseKey(config);
+  const file = databaseFile(config);
+  const db = await Db.open(file, key.passphrase);
+  try {
+    await migrate(db);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const bus = new Bus();
+  const channel = new Channel(db, config);
+  const conversations = new Conversations(db, bus);
+  const workflow = new Workflow(conversations);
+  const ingest = options.writerThread ? new WorkerIngest(file, key.passphrase) : new InProcessIngest(db);
+  // Jobs write on this connection; against the writer thread's connection they would contend for
+  // the write lock, so during a webhook burst they wait for a quiet moment (queue.ts). In-process,
+  // both share this connection's queue and there is nothing to wait for.
+  const queue = new JobQueue(db, options.writerThread ? { busySince: () => ingest.lastActivityAt } : {});
+  queue.register('messenger.profile', profileJob(db, channel, conversations));
+  queue.register('messenger.attachment', attachmentJob(db, conversations));
+  queue.register('messenger.sender_action', senderActionJob(db, channel));
+  const outbox = new Outbox(db, conversations, channel);
+  const readReceipts = new ReadReceipts(db, workflow, queue);
+  const views = createViews(config, channel);
+  const live = new LiveHub({ db, bus, render: views.render, onViewed: (id) => void readReceipts.read(id) });
+
+  let jobs: JobRunner | undefined;
+  let closed: Promise<void> | undefined;
+  const deps: Deps = {
+    config,
+    databaseKey: key,
+    db,
+    bus,
+    channel,
+    conversations,
+    workflow,
+    queue,
+    outbox,
+    readReceipts,
+    ingest,
+    live,
+    views,
+  };
+  return Object.assign(deps, {
+    async start() {
+      // Checkpoints are the wal-checkpoint job's, in quiet moments (jobs.ts), not every 1,000 pages.
+      await db.exec('PRAGMA wal_autocheckpoint = 0');
+      await ingest.start();
+      live.start();
+      jobs = startJobs(deps);
+    },
+    close() {
+      closed ??= (async () => {
+        live.close();
+        await jobs?.stop();
+        await outbox.stop();
+        await queue.stop();
+        await ingest.close();
+        await db.close();
+      })();
+      return closed;
+    },
+    async reopen(passphrase: string, between?: () => Promise<void>) {
+      // The writer thread's connection first, so the file is free; statements on this one wait.
+      await ingest.close();
+      try {
+        await db.reopen(passphrase, between);
+        await migrate(db);
+        key.passphrase = passphrase;
+      } finally {
+        channel.invalidate();
+        await ingest.reopen(key.passphrase);
+      }
+    },
+  });
+}
