@@ -9,7 +9,7 @@ import express, { type Express } from 'express';
 import { bearerMiddleware, csrfProtection, requireUser, sessionMiddleware } from './auth/middleware';
 import { authRouter } from './auth/routes';
 import { usersRouter } from './auth/users-routes';
-import { everyRequest } from './core/every-request';
+import { everyRequest, requestBasics } from './core/every-request';
 import { healthHandler } from './core/health';
 import { errorHandler, notFoundHandler } from './core/http';
 import { crmRouter } from './crm/routes';
@@ -35,11 +35,7 @@ export function createApp(deps: Deps): Express {
   app.set('view cache', !config.development);
   Object.assign(app.locals, views.helpers);
 
-  const basics = everyRequest({ https: config.publicUrl.startsWith('https:') });
-  app.use((req, res, next) => {
-    basics(req, res);
-    next();
-  });
+  app.use(everyRequest(requestBasics({ https: config.publicUrl.startsWith('https:') })));
   // Before any body parser: the webhook's signature is checked over the raw bytes.
   app.use(webhookRouter(deps));
 

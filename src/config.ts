@@ -1,5 +1,5 @@
-// The only reader of process.env. Every variable of the README's Configuration table is parsed and validated here, once,
-// at boot; a bad value becomes one ConfigError line naming the variable.
+// The only reader of process.env. Every variable of the README's Configuration table is parsed and
+// validated here, once, at boot; a bad value becomes one ConfigError line naming the variable.
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
@@ -204,7 +204,7 @@ export function applyTimeZone(config: Config): void {
 
 const SECRET = /secret|token|key|password/i;
 
-/** A printable view of the config with every secret masked (for `doctor` and the debug log). */
+/** A printable view of the config with every secret masked: the server logs it at debug level as it starts. */
 export function describeConfig(config: Config): Record<string, string> {
   const out: Record<string, string> = {};
   const walk = (prefix: string, value: unknown): void => {

@@ -8,6 +8,7 @@ import type { JobQueue } from './core/queue';
 import type { Conversations } from './conversations/service';
 import type { Workflow } from './conversations/workflow';
 import type { LiveHub } from './inbox/live';
+import type { InboxStats } from './inbox/stats';
 import type { Channel } from './messenger/channel';
 import type { Outbox } from './messenger/outbox/outbox';
 import type { ReadReceipts } from './messenger/read-receipts';
@@ -30,6 +31,8 @@ export interface Deps {
   readReceipts: ReadReceipts;
   /** Where webhook bodies are committed (the writer thread in the server). */
   ingest: IngestSink;
+  /** The inbox tabs' counts and the unread total, kept between changes. */
+  inboxStats: InboxStats;
   live: LiveHub;
   views: Views;
 }

@@ -4,9 +4,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
-import { applyTimeZone, ConfigError, loadConfig, type Config } from './config';
+import { applyTimeZone, ConfigError, describeConfig, loadConfig, type Config } from './config';
 import { DatabaseKeyError } from './core/db';
-import { everyRequest } from './core/every-request';
+import { requestBasics } from './core/every-request';
 import { log, setLogLevel } from './core/log';
 import { MigrationError } from './core/migrate';
 import { webhookFastPath } from './messenger/webhook/fast-path';
@@ -30,7 +30,7 @@ export async function start(config: Config): Promise<RunningServer> {
     throw err;
   }
   const app = createApp(services);
-  const fastWebhook = webhookFastPath(services, everyRequest({ https: config.publicUrl.startsWith('https:') }));
+  const fastWebhook = webhookFastPath(services, requestBasics({ https: config.publicUrl.startsWith('https:') }));
   const server = http.createServer((req, res) => {
     if (!fastWebhook(req, res)) app(req, res);
   });
@@ -76,6 +76,7 @@ export async function main(): Promise<void> {
   }
   applyTimeZone(config);
   setLogLevel(config.logLevel);
+  log.debug('configuration', describeConfig(config));
   let running: RunningServer;
   try {
     running = await start(config);

@@ -9,12 +9,14 @@ import type { Config } from './config';
 import { Bus } from './core/bus';
 import { Db } from './core/db';
 import { resolveDatabaseKey, type DatabaseKey } from './core/key';
+import { log } from './core/log';
 import { migrate } from './core/migrate';
 import { JobQueue } from './core/queue';
 import { Conversations } from './conversations/service';
 import { Workflow } from './conversations/workflow';
 import type { Deps } from './deps';
 import { LiveHub } from './inbox/live';
+import { InboxStats } from './inbox/stats';
 import { startJobs, type JobRunner } from './jobs';
 import { attachmentJob } from './messenger/attachment-job';
 import { Channel } from './messenger/channel';
@@ -74,9 +76,10 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   queue.register('messenger.attachment', attachmentJob(db, conversations));
   queue.register('messenger.sender_action', senderActionJob(db, channel));
   const outbox = new Outbox(db, conversations, channel);
-  const readReceipts = new ReadReceipts(db, workflow, queue);
+  const readReceipts = new ReadReceipts(db, workflow, queue, channel);
   const views = createViews(config, channel);
-  const live = new LiveHub({ db, bus, render: views.render, onViewed: (id) => void readReceipts.read(id) });
+  const inboxStats = new InboxStats(db, bus);
+  const live = new LiveHub({ db, bus, stats: inboxStats, render: views.render, onViewed: (id) => void readReceipts.read(id) });
 
   let jobs: JobRunner | undefined;
   let closed: Promise<void> | undefined;
@@ -92,6 +95,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     outbox,
     readReceipts,
     ingest,
+    inboxStats,
     live,
     views,
   };
@@ -99,7 +103,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     async start() {
       // Checkpoints are the wal-checkpoint job's, in quiet moments (jobs.ts), not every 1,000 pages.
       await db.exec('PRAGMA wal_autocheckpoint = 0');
-      await ingest.start();
+      // The writer thread derives the key on a connection of its own, about a third of a second:
+      // the server listens meanwhile, and a webhook that comes first waits for it (sink.ts).
+      ingest.start().catch((err: Error) => log.error('the webhook writer thread did not start', { error: err.message }));
       live.start();
       jobs = startJobs(deps);
     },
@@ -123,6 +129,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         key.passphrase = passphrase;
       } finally {
         channel.invalidate();
+        inboxStats.invalidate();
         await ingest.reopen(key.passphrase);
       }
     },

@@ -21,7 +21,7 @@ export function pendingDownload(db: Queryable, attachmentId: number): Promise<Pe
   );
 }
 
-/** A download ended: the bytes are kept, or the file is marked unavailable or too large. */
+/** A download ended: the bytes are kept, or the file is marked unavailable or too large. One statement. */
 export async function settleDownload(
   w: ConversationWriter,
   file: PendingDownload,

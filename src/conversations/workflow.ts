@@ -126,9 +126,12 @@ export class Workflow {
     });
   }
 
-  /** Returns whether there was anything unread (then Messenger may be told "seen"). */
+  /**
+   * Returns whether there was anything unread (then Messenger may be told "seen"). One statement,
+   * without a transaction around it: it runs on every conversation opened, most often a no-op.
+   */
   async markRead(conversationId: number): Promise<boolean> {
-    return this.conversations.write(async (w) => {
+    return this.conversations.writeOne(async (w) => {
       const { changes } = await w.tx.run('UPDATE conversations SET unread_count = 0 WHERE id = ? AND unread_count > 0', [
         conversationId,
       ]);

@@ -13,10 +13,18 @@ export function formatters(timeZone: string, now: () => number = Date.now): Form
   const shortDate = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'short' });
   const day = new Intl.DateTimeFormat('en-GB', { timeZone, weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
   const dayKey = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+  // Formatting a date costs microseconds, and a list page asks "is this today?" fifty times: today
+  // is worked out at most once a minute.
+  let today = { key: '', until: 0 };
+  const todayKey = () => {
+    const t = now();
+    if (t >= today.until) today = { key: dayKey.format(t), until: t - (t % 60_000) + 60_000 };
+    return today.key;
+  };
   return {
     dateTime: (ms) => dateTime.format(ms),
     // Today: the clock time; earlier: the date.
-    time: (ms) => (dayKey.format(ms) === dayKey.format(now()) ? clock.format(ms) : shortDate.format(ms)),
+    time: (ms) => (dayKey.format(ms) === todayKey() ? clock.format(ms) : shortDate.format(ms)),
     clock: (ms) => clock.format(ms),
     day: (ms) => day.format(ms),
   };

@@ -1,15 +1,14 @@
-// What a live change needs from the database (its conversation row, the message, counts), loaded
-// once per change and shared by every tab that receives it (see live.ts).
+// What a live change needs from the database (its conversation row, the message, the people it can
+// be assigned to), loaded once per change and shared by every tab that receives it (see live.ts).
 import { listActiveUsers, type ActiveUser } from '../auth/users';
 import type { Db } from '../core/db';
 import { shownMessage, type ShownMessage } from '../conversations/queries';
-import { counts, inboxRow, unreadTotal, type InboxRow } from './list';
+import { inboxRow, type InboxRow } from './list';
 
 /** Rows and messages loaded once per change, however many tabs receive it. */
 export class SharedLoads {
   private rows = new Map<number, Promise<InboxRow | undefined>>();
   private messages = new Map<number, Promise<ShownMessage | undefined>>();
-  private unreadCount?: Promise<number>;
   private activeUsers?: Promise<ActiveUser[]>;
 
   constructor(private readonly db: Db) {}
@@ -22,18 +21,6 @@ export class SharedLoads {
   message(id: number): Promise<ShownMessage | undefined> {
     if (!this.messages.has(id)) this.messages.set(id, shownMessage(this.db, id));
     return this.messages.get(id)!;
-  }
-
-  private statusCounts?: ReturnType<typeof counts>;
-
-  counts(): ReturnType<typeof counts> {
-    this.statusCounts ??= counts(this.db);
-    return this.statusCounts;
-  }
-
-  unread(): Promise<number> {
-    this.unreadCount ??= unreadTotal(this.db);
-    return this.unreadCount;
   }
 
   /** The assignee choices of the conversation header (the same query as the page's). */

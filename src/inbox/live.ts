@@ -11,13 +11,16 @@ import type { Db } from '../core/db';
 import { log } from '../core/log';
 import { listMessages, STATUSES, type ShownMessage } from '../conversations/queries';
 import { SharedLoads } from './live-loads';
-import { counts, filterQuery, listInbox, matchesFilter, unreadTotal, type InboxFilter, type InboxRow } from './list';
+import { filterQuery, listInbox, matchesFilter, type InboxFilter, type InboxRow } from './list';
+import type { InboxStats } from './stats';
 
 export type Render = (view: string, locals: Record<string, unknown>) => Promise<string>;
 
 export interface LiveHubOptions {
   db: Db;
   bus: Bus;
+  /** The tabs' counts and the unread total, counted once per change. */
+  stats: InboxStats;
   /** Renders the same partials the pages include (views.ts). */
   render: Render;
   /** A message arrived in a conversation someone has open: it is being read as it arrives. */
@@ -61,11 +64,13 @@ export class LiveHub {
   private heartbeat?: NodeJS.Timeout;
   private unsubscribe: (() => void)[] = [];
   private readonly db: Db;
+  private readonly stats: InboxStats;
   private readonly render: Render;
   private readonly onViewed?: (conversationId: number) => void;
 
   constructor(options: LiveHubOptions) {
     this.db = options.db;
+    this.stats = options.stats;
     this.render = options.render;
     this.onViewed = options.onViewed;
     this.unsubscribe.push(
@@ -128,9 +133,9 @@ export class LiveHub {
       return;
     }
     const e = change.event as BusEvents['conversation'];
-    const [row, unread, statusCounts] = await Promise.all([shared.row(e.conversationId), shared.unread(), shared.counts()]);
+    const [row, { counts, unread }] = await Promise.all([shared.row(e.conversationId), this.stats.numbers()]);
     let html = await this.unreadHtml(unread);
-    html += await this.render('inbox/_tabs', { statuses: STATUSES, counts: statusCounts, filter: client.filter, oob: true });
+    html += await this.render('inbox/_tabs', { statuses: STATUSES, counts, filter: client.filter, oob: true });
     html +=
       row && matchesFilter(row, client.filter, client.userId)
         ? await this.rowHtml(client, row)
@@ -216,10 +221,11 @@ export class LiveHub {
       currentId: client.conversationId,
       oob: true,
     });
-    html += await this.unreadHtml(await unreadTotal(this.db));
+    const { counts, unread } = await this.stats.numbers();
+    html += await this.unreadHtml(unread);
     html += await this.render('inbox/_tabs', {
       statuses: STATUSES,
-      counts: await counts(this.db),
+      counts,
       filter: client.filter,
       oob: true,
     });

@@ -6,7 +6,7 @@ import { listMessages, STATUSES } from '../conversations/queries';
 import { decideWindow } from '../conversations/reply-window';
 import { displayName } from '../conversations/names';
 import type { Deps } from '../deps';
-import { counts, filterQuery, listInbox, parseFilter, unreadTotal, type InboxRow } from './list';
+import { filterQuery, listInbox, parseFilter, type InboxRow } from './list';
 
 export interface PageExtras {
   /** The open conversation (GET /conversations/:id and its forms). */
@@ -24,10 +24,9 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
   // Taken before anything is read: the live stream replays whatever commits after this point.
   const since = live.cursor();
   const { conversation } = extra;
-  const [list, statusCounts, unread, labels, state] = await Promise.all([
+  const [list, { counts, unread }, labels, state] = await Promise.all([
     listInbox(db, filter, userId, { cursor: typeof req.query.cursor === 'string' ? req.query.cursor : undefined }),
-    counts(db),
-    unreadTotal(db),
+    deps.inboxStats.numbers(),
     db.all<{ id: number; name: string }>('SELECT id, name FROM labels ORDER BY name'),
     channel.state(),
   ]);
@@ -49,7 +48,7 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
     filter,
     qs,
     statuses: STATUSES,
-    counts: statusCounts,
+    counts,
     labels,
     rows: list.rows,
     nextCursor: list.nextCursor,

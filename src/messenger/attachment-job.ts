@@ -38,7 +38,7 @@ export function attachmentJob(db: Db, conversations: Conversations, cap = MAX_FI
     const row = await pendingDownload(db, Number(payload.attachmentId));
     if (!row || row.state !== 'pending' || !row.source_url) return;
     const settle = (state: 'stored' | 'unavailable' | 'too_large', data?: { bytes: Buffer; contentType: string; name: string }) =>
-      conversations.write((w) => settleDownload(w, row, state, data));
+      conversations.writeOne((w) => settleDownload(w, row, state, data));
     let res: Response;
     const url = new URL(row.source_url);
     try {

@@ -32,6 +32,6 @@ export function profileJob(db: Db, channel: Channel, conversations: Conversation
         name = undefined;
       }
     }
-    await conversations.write((w) => setProfileName(w, contact.id, name));
+    await conversations.writeOne((w) => setProfileName(w, contact.id, name));
   };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
+import { startFakeGraph, type FakeGraph } from '../fakes/graph';
 import { signIn, type Agent } from '../support/browser-session';
 import {
   conversation,
@@ -58,36 +59,12 @@ describe('A conversation', () => {
       assert.match(res.text, /id="composer"/);
     });
 
-    it('should mark it read and queue one mark_seen for Messenger', async () => {
+    it('should mark it read, and in sandbox mode tell nobody (no mark_seen job)', async () => {
       assert.equal((await conversation(ctx, conversationId)).unread_count, 1);
       const { agent } = await signIn(ctx.app, OWNER);
-      const res = await agent.get(`/conversations/${conversationId}`);
+      await agent.get(`/conversations/${conversationId}`);
       assert.equal((await conversation(ctx, conversationId)).unread_count, 0);
-      // The page already shows it read: no unread badge, and nothing for the tab title.
-      assert.doesNotMatch(res.text, /aria-label="1 unread"/);
-      assert.match(res.text, /id="unread-total" data-count="0"/);
-      const jobs = await senderActionJobs(ctx, conversationId);
-      assert.equal(jobs.length, 1);
-      assert.deepEqual(JSON.parse(jobs[0].payload), { conversationId, action: 'mark_seen' });
-    });
-
-    it('should not queue mark_seen when nothing was unread', async () => {
-      const { agent } = await signIn(ctx.app, OWNER);
-      await agent.get(`/conversations/${conversationId}`);
-      await agent.get(`/conversations/${conversationId}`);
-      assert.equal((await senderActionJobs(ctx, conversationId)).length, 1);
-      const other = await customerWrites(ctx, '5550009999', 'hi');
-      await ctx.deps.workflow.markRead(other);
-      await agent.get(`/conversations/${other}`);
-      assert.equal((await senderActionJobs(ctx, other)).length, 0);
-    });
-
-    it('should queue mark_seen again when the customer writes again', async () => {
-      const { agent } = await signIn(ctx.app, STAFF);
-      await agent.get(`/conversations/${conversationId}`);
-      await customerWrites(ctx, '5550001234', 'Hello?');
-      await agent.get(`/conversations/${conversationId}`);
-      assert.equal((await senderActionJobs(ctx, conversationId)).length, 2);
+      assert.equal((await senderActionJobs(ctx, conversationId)).length, 0);
     });
 
     it('should answer 404 for an unknown or malformed id', async () => {
@@ -311,3 +288,55 @@ describe('A conversation', () => {
 function rowHtml(html: string, id: number): string {
   return new RegExp(`<li id="conv-row-${id}"[\\s\\S]*?</li>`).exec(html)![0];
 }
+
+describe('Opening a conversation with a Page connected', () => {
+  let ctx: InboxContext;
+  let fake: FakeGraph;
+  let conversationId: number;
+  beforeEach(async () => {
+    fake = await startFakeGraph({ validToken: 'EAAinbox', pageId: '5005' });
+    ctx = await inboxContext({
+      FB_PAGE_ACCESS_TOKEN: 'EAAinbox',
+      FB_PAGE_ID: '5005',
+      FB_APP_SECRET: 'inbox-secret',
+      GRAPH_API_URL: fake.url,
+    });
+    conversationId = await customerWrites(ctx, '5550001234', 'Do you deliver on Sundays?');
+  });
+  afterEach(async () => {
+    await ctx.close();
+    await fake.close();
+  });
+
+  it('should mark it read and queue one mark_seen for Messenger', async () => {
+    assert.equal((await conversation(ctx, conversationId)).unread_count, 1);
+    const { agent } = await signIn(ctx.app, OWNER);
+    const res = await agent.get(`/conversations/${conversationId}`);
+    assert.equal((await conversation(ctx, conversationId)).unread_count, 0);
+    // The page already shows it read: no unread badge, and nothing for the tab title.
+    assert.doesNotMatch(res.text, /aria-label="1 unread"/);
+    assert.match(res.text, /id="unread-total" data-count="0"/);
+    const jobs = await senderActionJobs(ctx, conversationId);
+    assert.equal(jobs.length, 1);
+    assert.deepEqual(JSON.parse(jobs[0].payload), { conversationId, action: 'mark_seen' });
+  });
+
+  it('should not queue mark_seen when nothing was unread', async () => {
+    const { agent } = await signIn(ctx.app, OWNER);
+    await agent.get(`/conversations/${conversationId}`);
+    await agent.get(`/conversations/${conversationId}`);
+    assert.equal((await senderActionJobs(ctx, conversationId)).length, 1);
+    const other = await customerWrites(ctx, '5550009999', 'hi');
+    await ctx.deps.workflow.markRead(other);
+    await agent.get(`/conversations/${other}`);
+    assert.equal((await senderActionJobs(ctx, other)).length, 0);
+  });
+
+  it('should queue mark_seen again when the customer writes again', async () => {
+    const { agent } = await signIn(ctx.app, STAFF);
+    await agent.get(`/conversations/${conversationId}`);
+    await customerWrites(ctx, '5550001234', 'Hello?');
+    await agent.get(`/conversations/${conversationId}`);
+    assert.equal((await senderActionJobs(ctx, conversationId)).length, 2);
+  });
+});
