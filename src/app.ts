@@ -23,7 +23,7 @@ import { simulatorRouter } from './messenger/simulator-routes';
 import { webhookRouter } from './messenger/webhook/routes';
 import { privacyRouter } from './privacy/routes';
 import { settingsRouter } from './settings/routes';
-import { ROOT, VIEWS_DIR } from './views';
+import { ROOT, templateOptions, VIEWS_DIR } from './views';
 
 export function createApp(deps: Deps): Express {
   const { config, db, views } = deps;
@@ -33,6 +33,7 @@ export function createApp(deps: Deps): Express {
   app.set('view engine', 'ejs');
   app.set('views', VIEWS_DIR);
   app.set('view cache', !config.development);
+  app.set('view options', templateOptions(config));
   Object.assign(app.locals, views.helpers);
 
   app.use(everyRequest(requestBasics({ https: config.publicUrl.startsWith('https:') })));
