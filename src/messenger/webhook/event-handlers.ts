@@ -14,6 +14,7 @@ import {
   referred,
   saveReferral,
   type IncomingFile,
+  type NewMessage,
   type Referral as ContactReferral,
 } from '../../conversations/inbound';
 import type { Thread } from '../../conversations/threads';
@@ -64,16 +65,22 @@ function incomingFiles(m: IncomingMessage): IncomingFile[] {
   });
 }
 
-async function queueDownloads(x: EventContext, downloads: number[]): Promise<void> {
-  // docs/messenger.md, Received attachments: the URLs expire, so the bytes are fetched by a job now.
-  for (const attachmentId of downloads)
+/**
+ * Stores a message in the person's thread (created if they are new) and queues the download of
+ * its files: their URLs expire (docs/messenger.md, Received attachments), so the bytes are fetched
+ * by a job right after the commit. Returns the thread, and whether the mid was new.
+ */
+async function keep(x: EventContext, pageId: string, psid: string, m: NewMessage): Promise<{ thread: Thread; stored: boolean }> {
+  const thread = await x.ensure(pageId, psid, m.at);
+  const stored = await addMessage(x.writer, thread, m);
+  for (const attachmentId of stored?.downloads ?? [])
     await x.queue({ kind: 'messenger.attachment', payload: { attachmentId }, dedupeKey: `attachment:${attachmentId}` });
+  return { thread, stored: stored !== undefined };
 }
 
 export async function message(x: EventContext, pageId: string, psid: string, m: IncomingMessage, at: number): Promise<void> {
   if (!m.mid) return x.skip('message without mid');
-  const thread = await x.ensure(pageId, psid, at);
-  const stored = await addMessage(x.writer, thread, {
+  await keep(x, pageId, psid, {
     mid: m.mid,
     direction: 'in',
     text: m.text ?? null,
@@ -83,7 +90,6 @@ export async function message(x: EventContext, pageId: string, psid: string, m: 
     replyTo: m.reply_to?.mid,
     files: incomingFiles(m),
   });
-  if (stored) await queueDownloads(x, stored.downloads);
 }
 
 export async function echo(
@@ -110,8 +116,7 @@ export async function echo(
   if (ours || (x.ownAppId && String(m.app_id ?? '') === x.ownAppId))
     return x.skip('echo of a ChatX message that no longer exists');
   // Sent from Meta's Page inbox or the phone app: keep it, marked as sent outside ChatX.
-  const thread = await x.ensure(pageId, psid, at);
-  const stored = await addMessage(x.writer, thread, {
+  await keep(x, pageId, psid, {
     mid: m.mid,
     direction: 'out',
     text: m.text ?? null,
@@ -120,7 +125,6 @@ export async function echo(
     metadata: m.app_id ? JSON.stringify({ app_id: String(m.app_id) }) : null,
     files: incomingFiles(m),
   });
-  if (stored) await queueDownloads(x, stored.downloads);
 }
 
 function referralOf(ref: Referral): ContactReferral {
@@ -134,8 +138,7 @@ export async function postback(
   p: NonNullable<MessagingEvent['postback']>,
   at: number,
 ): Promise<void> {
-  const thread = await x.ensure(pageId, psid, at);
-  const stored = await addMessage(x.writer, thread, {
+  const { thread, stored } = await keep(x, pageId, psid, {
     // Older postbacks have no mid; the natural key is who tapped what, when.
     mid: p.mid ?? `postback:${psid}:${at}:${p.payload ?? ''}`,
     direction: 'in',
