@@ -1,5 +1,6 @@
 // What every router and job is built with: the services of one running ChatX. services.ts builds
 // them (for the server, the CLI and the tests alike); nothing sets a field on them afterwards.
+import type { SourceLimits } from './auth/throttle';
 import type { Config } from './config';
 import type { Bus } from './core/bus';
 import type { Db } from './core/db';
@@ -29,6 +30,8 @@ export interface Deps {
   /** The one way a reply is sent. */
   outbox: Outbox;
   readReceipts: ReadReceipts;
+  /** Sign-in attempts per source address (the per-account count is in the database). */
+  signIns: SourceLimits;
   /** Where webhook bodies are committed (the writer thread in the server). */
   ingest: IngestSink;
   /** The inbox tabs' counts and the unread total, kept between changes. */

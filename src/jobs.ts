@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import cron, { type ScheduledTask } from 'node-cron';
 import { purgeExpiredSessions } from './auth/sessions';
+import { purgeAccountFailures } from './auth/throttle';
 import { log } from './core/log';
 import type { Deps } from './deps';
 
@@ -57,6 +58,7 @@ export const jobs: Job[] = [
     run: async ({ db }) => {
       const removed = await purgeExpiredSessions(db);
       if (removed) log.info('purged expired sessions', { removed });
+      await purgeAccountFailures(db);
     },
   },
 ];

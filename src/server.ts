@@ -77,6 +77,11 @@ export async function main(): Promise<void> {
   applyTimeZone(config);
   setLogLevel(config.logLevel);
   log.debug('configuration', describeConfig(config));
+  // Background work catches its own failures; anything that still slips through is logged, and the
+  // server keeps answering (a failed background write must not take the inbox down with it).
+  process.on('unhandledRejection', (reason) =>
+    log.error('unhandled rejection; the server keeps running', { error: (reason as Error)?.stack ?? String(reason) }),
+  );
   let running: RunningServer;
   try {
     running = await start(config);

@@ -5,6 +5,8 @@
 // key rotation, restore and wipe need.
 import fs from 'node:fs';
 import path from 'node:path';
+import { liveSessionIds } from './auth/sessions';
+import { SourceLimits } from './auth/throttle';
 import type { Config } from './config';
 import { Bus } from './core/bus';
 import { Db } from './core/db';
@@ -78,8 +80,17 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   const outbox = new Outbox(db, conversations, channel);
   const readReceipts = new ReadReceipts(db, workflow, queue, channel);
   const views = createViews(config, channel);
+  const signIns = new SourceLimits();
   const inboxStats = new InboxStats(db, bus);
-  const live = new LiveHub({ db, bus, stats: inboxStats, render: views.render, onViewed: (id) => void readReceipts.read(id) });
+  const live = new LiveHub({
+    db,
+    bus,
+    liveSessions: (ids) => liveSessionIds(db, ids),
+    stats: inboxStats,
+    render: views.render,
+    onViewed: (id) =>
+      workflow.markRead(id).catch((err: Error) => log.error('marking a viewed conversation read failed', { error: err.message })),
+  });
 
   let jobs: JobRunner | undefined;
   let closed: Promise<void> | undefined;
@@ -95,6 +106,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     outbox,
     readReceipts,
     ingest,
+    signIns,
     inboxStats,
     live,
     views,

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
+import { accountKey } from '../src/auth/throttle';
 import { Db } from '../src/core/db';
 import { buildServices } from '../src/services';
 import { TEST_KEY, tempDir, testConfig } from './support/context';
@@ -92,7 +93,11 @@ describe('the admin CLI', () => {
     it('should set a new password, clear a lockout and end sessions', async () => {
       cli(['user:add', '--email', 'x@example.com', '--role', 'staff', '--password', 'the first password']);
       const db = await Db.open(path.join(dataDir, 'chatx.db'), TEST_KEY);
-      await db.run('UPDATE users SET locked_until = ?', [Date.now() + 60_000]);
+      // The account is stopped for new browsers after failed sign-ins.
+      await db.run('INSERT INTO sign_in_failures (key, failures, window_start) VALUES (?, 99, ?)', [
+        accountKey('x@example.com'),
+        Date.now(),
+      ]);
       await db.run(
         "INSERT INTO sessions (id, user_id, csrf_token, created_at, last_seen_at, expires_at) VALUES ('s', 1, 'c', 0, 0, 0)",
       );
@@ -101,7 +106,7 @@ describe('the admin CLI', () => {
       assert.equal(r.status, 0, r.stderr);
       const password = /New password \(shown once\): (\S+)/.exec(r.stdout)?.[1];
       assert.ok(password);
-      assert.deepEqual(await query('SELECT locked_until FROM users'), [{ locked_until: null }]);
+      assert.deepEqual(await query('SELECT key FROM sign_in_failures'), []);
       assert.deepEqual(await query('SELECT id FROM sessions'), []);
     });
 

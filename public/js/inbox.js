@@ -44,7 +44,10 @@
       byAt(messages, el, false);
       htmx.process(el);
       if (stick) messages.scrollTop = messages.scrollHeight;
-      if (el.getAttribute('data-direction') === 'in') alertNew(el);
+      if (el.getAttribute('data-direction') === 'in') {
+        alertNew(el);
+        seen();
+      }
     } else if (el.id.indexOf('conv-row-') === 0) {
       var list = document.getElementById('conversation-list');
       if (!list) return;
@@ -106,6 +109,29 @@
     if (el && el.id.indexOf('conv-row-') === 0 && el.parentNode) byAt(el.parentNode, el, true);
     if (el && el.id === 'unread-total') updateTitle();
   });
+
+  // --- "Seen" for the customer ----------------------------------------------------------------
+  // Messenger shows the customer "Seen" only when a person has the conversation in front of them:
+  // the page says so with a POST when it shows a conversation (loaded, navigated to, a new message
+  // in it, or the tab coming back into view). Loading the page alone tells Meta nothing.
+  var seenTimer = 0;
+  function seen() {
+    var open = document.querySelector('[data-conversation-id]');
+    if (!open || document.visibilityState !== 'visible') return;
+    clearTimeout(seenTimer);
+    seenTimer = setTimeout(function () {
+      fetch('/conversations/' + open.getAttribute('data-conversation-id') + '/seen', {
+        method: 'POST',
+        headers: { 'X-CSRF-Token': csrf() },
+        credentials: 'same-origin',
+      }).catch(function () {});
+    }, 250);
+  }
+  document.addEventListener('DOMContentLoaded', seen);
+  document.addEventListener('htmx:afterSettle', function (event) {
+    if (event.detail.boosted) seen();
+  });
+  document.addEventListener('visibilitychange', seen);
 
   // --- Unread count in the tab title ---------------------------------------------------------
   var baseTitle = document.title.replace(/^\(\d+\) /, '');

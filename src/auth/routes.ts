@@ -3,20 +3,19 @@ import { Router, type Request, type Response } from 'express';
 import { AppError, notFound } from '../core/errors';
 import { formAction } from '../core/http';
 import type { Deps } from '../deps';
-import { audit } from '../privacy/audit';
+import { audit, auditRepeated } from '../privacy/audit';
 import { cookieOptions, requireUser, SESSION_COOKIE } from './middleware';
 import { passwordProblem, verifyPassword } from './passwords';
 import { ABSOLUTE_MS, createSession, destroySession } from './sessions';
-import { ACCOUNT_LOCK_MS, ACCOUNT_MAX_FAILURES, IpThrottle, minutes } from './throttle';
+import { DEVICE_COOKIE, DEVICE_TTL_MS, isKnownDevice, rememberDevice } from './devices';
+import { accountKey, clearAccount, minutes, reserveAccount } from './throttle';
 import {
   acceptInvitation,
-  clearFailedLogins,
   countUsers,
   createUser,
   findInvitation,
   findUser,
   findUserByEmail,
-  recordFailedLogin,
   setAlertPrefs,
   setPassword,
 } from './users';
@@ -31,8 +30,8 @@ function field(req: Request, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
-  const { db, config } = deps;
+export function authRouter(deps: Deps): Router {
+  const { db, config, signIns } = deps;
   const router = Router();
 
   async function signIn(req: Request, res: Response, userId: number): Promise<void> {
@@ -72,29 +71,30 @@ export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
 
   router.post('/login', async (req, res) => {
     const ip = req.ip ?? 'unknown';
-    const email = field(req, 'email').trim().toLowerCase();
+    // An email is at most 254 characters; anything longer is not an account and is not echoed back.
+    const email = field(req, 'email').trim().toLowerCase().slice(0, 254);
     const next = safeNext(field(req, 'next') || req.query.next);
     const fail = (status: number, error: string) =>
       res.status(status).render('auth/login', { title: 'Sign in', email, next, error });
-
-    const wait = throttle.retryAfter(ip);
-    if (wait > 0) {
-      await audit(db, { actor: email || 'unknown', action: 'login.throttled', detail: { scope: 'ip' }, ip });
+    const tooMany = async (wait: number, scope: 'address' | 'account') => {
+      await auditRepeated(db, { actor: email || 'unknown', action: 'login.throttled', detail: { scope }, ip });
       res.set('Retry-After', String(Math.ceil(wait / 1000)));
-      return fail(429, `Too many failed sign-ins from this address. Try again in ${minutes(wait)}.`);
-    }
+      // The same words whichever limit it is, and whether or not the account exists.
+      return fail(429, `Too many sign-in attempts. Try again in ${minutes(wait)}.`);
+    };
+
+    // Counted before anything is awaited, so parallel attempts cannot all pass (throttle.ts).
+    const sourceWait = signIns.reserve(ip);
+    if (sourceWait > 0) return tooMany(sourceWait, 'address');
     const user = email ? await findUserByEmail(db, email) : undefined;
-    if (user?.locked_until && user.locked_until > Date.now()) {
-      const left = user.locked_until - Date.now();
-      await audit(db, { actorUserId: user.id, actor: user.email, action: 'login.throttled', detail: { scope: 'account' }, ip });
-      res.set('Retry-After', String(Math.ceil(left / 1000)));
-      return fail(429, `This account is locked after too many failed sign-ins. Try again in ${minutes(left)}.`);
+    const known = user ? await isKnownDevice(db, req.cookies?.[DEVICE_COOKIE], user.id) : false;
+    if (!known) {
+      const accountWait = await reserveAccount(db, accountKey(email));
+      if (accountWait > 0) return tooMany(accountWait, 'account');
     }
     const passwordOk = await verifyPassword(field(req, 'password'), user?.password_hash);
     if (!user || !passwordOk || user.status !== 'active') {
-      throttle.fail(ip);
-      if (user) await recordFailedLogin(db, user, ACCOUNT_MAX_FAILURES, ACCOUNT_LOCK_MS);
-      await audit(db, {
+      await auditRepeated(db, {
         actorUserId: user?.id ?? null,
         actor: email || 'unknown',
         action: 'login.failed',
@@ -103,8 +103,10 @@ export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
       });
       return fail(401, 'That email and password do not match an active account.');
     }
-    throttle.succeed(ip);
-    await clearFailedLogins(db, user.id);
+    signIns.succeeded(ip);
+    await clearAccount(db, accountKey(email));
+    const device = await rememberDevice(db, req.cookies?.[DEVICE_COOKIE], user.id);
+    res.cookie(DEVICE_COOKIE, device, cookieOptions(config.secureCookies, DEVICE_TTL_MS));
     await signIn(req, res, user.id);
     await audit(db, { actorUserId: user.id, actor: user.email, action: 'login', ip });
     res.redirect(303, next);
@@ -113,6 +115,7 @@ export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
   router.post('/logout', async (req, res) => {
     if (req.session) {
       await destroySession(db, req.session.id);
+      deps.live.sessionEnded(req.session.id);
       await audit(db, { actorUserId: req.session.user.id, actor: req.session.user.email, action: 'logout', ip: req.ip });
     }
     res.clearCookie(SESSION_COOKIE, cookieOptions(config.secureCookies));
@@ -176,6 +179,7 @@ export function authRouter(deps: Deps, throttle = new IpThrottle()): Router {
     const problem = passwordProblem(field(req, 'new_password'));
     if (problem) return fail(problem);
     await setPassword(db, me.id, field(req, 'new_password'));
+    deps.live.userSignedOut(me.id);
     await audit(db, { actorUserId: me.id, actor: me.email, action: 'user.password-changed', ip: req.ip });
     // setPassword ended every session, this one included; sign this browser back in.
     await signIn(req, res, me.id);

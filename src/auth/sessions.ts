@@ -73,6 +73,21 @@ export async function loadSession(db: Queryable, token: string): Promise<Session
   };
 }
 
+/** Which of these sessions are still signed in: not ended, not expired, their user still active. */
+export async function liveSessionIds(db: Queryable, sessionIds: string[], now = Date.now()): Promise<Set<string>> {
+  const live = new Set<string>();
+  for (let i = 0; i < sessionIds.length; i += 500) {
+    const chunk = sessionIds.slice(i, i + 500);
+    const rows = await db.all<{ id: string }>(
+      `SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.id IN (${chunk.map(() => '?').join(',')}) AND u.status = 'active' AND s.expires_at > ? AND s.last_seen_at > ?`,
+      [...chunk, now, now - IDLE_MS],
+    );
+    for (const r of rows) live.add(r.id);
+  }
+  return live;
+}
+
 export async function destroySession(db: Queryable, sessionId: string): Promise<void> {
   await db.run('DELETE FROM sessions WHERE id = ?', [sessionId]);
 }

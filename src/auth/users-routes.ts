@@ -73,6 +73,7 @@ export function usersRouter(deps: Deps): Router {
   router.post('/users/:user/disable', (req, res) =>
     act(req, res, async (user) => {
       await setDisabled(db, user, true);
+      deps.live.userSignedOut(user.id);
       return { action: 'user.disabled' };
     }),
   );
@@ -87,6 +88,7 @@ export function usersRouter(deps: Deps): Router {
   router.post('/users/:user/delete', (req, res) =>
     act(req, res, async (user) => {
       await removeUser(db, user);
+      deps.live.userSignedOut(user.id);
       return { action: 'user.removed', detail: { role: user.role } };
     }),
   );

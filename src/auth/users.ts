@@ -1,8 +1,9 @@
-// Users: queries and the rules around them (one owner at least, invitations, lockout).
+// Users: queries and the rules around them (one owner at least, invitations, passwords).
 import crypto from 'node:crypto';
 import type { Queryable } from '../core/db';
 import { AppError, badRequest, conflict } from '../core/errors';
 import { hashPassword, passwordProblem } from './passwords';
+import { accountKey, clearAccount } from './throttle';
 
 export type Role = 'owner' | 'staff';
 export type UserStatus = 'active' | 'invited' | 'disabled';
@@ -14,14 +15,12 @@ export interface User {
   role: Role;
   status: UserStatus;
   password_hash: string | null;
-  failed_logins: number;
-  locked_until: number | null;
   invite_expires_at: number | null;
   prefs: string;
   created_at: number;
 }
 
-const COLUMNS = 'id, email, name, role, status, password_hash, failed_logins, locked_until, invite_expires_at, prefs, created_at';
+const COLUMNS = 'id, email, name, role, status, password_hash, invite_expires_at, prefs, created_at';
 export const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const INVITE_TTL_MS = 7 * 24 * 3600 * 1000;
 
@@ -116,13 +115,13 @@ export async function acceptInvitation(db: Queryable, user: User, input: { name:
 export async function setPassword(db: Queryable, userId: number, password: string): Promise<void> {
   const problem = passwordProblem(password);
   if (problem) throw badRequest('weak-password', problem);
-  await db.run('UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL, updated_at = ? WHERE id = ?', [
-    await hashPassword(password),
-    Date.now(),
-    userId,
-  ]);
-  // A new password signs the user out everywhere.
+  const user = await db.get<{ email: string }>(
+    'UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? RETURNING email',
+    [await hashPassword(password), Date.now(), userId],
+  );
+  // A new password signs the user out everywhere, and lifts the sign-in limit on the account.
   await db.run('DELETE FROM sessions WHERE user_id = ?', [userId]);
+  if (user) await clearAccount(db, accountKey(user.email));
 }
 
 export interface AlertPrefs {
@@ -167,18 +166,4 @@ export async function setDisabled(db: Queryable, user: User, disabled: boolean):
 export async function removeUser(db: Queryable, user: User): Promise<void> {
   await assertKeepsAnOwner(db, user, 'remove');
   await db.run('DELETE FROM users WHERE id = ?', [user.id]);
-}
-
-export async function recordFailedLogin(db: Queryable, user: User, lockAfter: number, lockMs: number): Promise<void> {
-  const failures = user.failed_logins + 1;
-  await db.run('UPDATE users SET failed_logins = ?, locked_until = ?, updated_at = ? WHERE id = ?', [
-    failures >= lockAfter ? 0 : failures,
-    failures >= lockAfter ? Date.now() + lockMs : user.locked_until,
-    Date.now(),
-    user.id,
-  ]);
-}
-
-export async function clearFailedLogins(db: Queryable, userId: number): Promise<void> {
-  await db.run('UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?', [userId]);
 }

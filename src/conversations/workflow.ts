@@ -140,6 +140,21 @@ export class Workflow {
     });
   }
 
+  /**
+   * A person has the conversation in front of them (the page says so): returns whether the customer
+   * wrote since Messenger was last told, so that "Seen" is sent once per new message, not per visit.
+   */
+  async seenByStaff(conversationId: number, now = Date.now()): Promise<boolean> {
+    return this.conversations.writeOne(async (w) =>
+      Boolean(
+        await w.tx.get(
+          'UPDATE conversations SET seen_sent_at = ? WHERE id = ? AND last_inbound_at > COALESCE(seen_sent_at, 0) RETURNING id',
+          [now, conversationId],
+        ),
+      ),
+    );
+  }
+
   /** A private note: stored between the messages, never sent to the customer. */
   async addNote(conversationId: number, userId: number, text: string): Promise<number> {
     const clean = text.trim();

@@ -1,5 +1,6 @@
-// A conversation: opening it (marks it read and tells Messenger "seen"), replying (text and files),
-// private notes, retrying a failed send, and the workflow actions on it.
+// A conversation: opening it (marks it read here), the page's "seen" signal (tells Messenger, so the
+// customer sees "Seen"), replying (text and files), private notes, retrying a failed send, and the
+// workflow actions on it.
 import { Router, type Request, type Response } from 'express';
 import multer from 'multer';
 import { requireUser, uploadCsrf } from '../auth/middleware';
@@ -43,11 +44,17 @@ export function conversationRouter(deps: Deps): Router {
   const body = (req: Request) => (req.body ?? {}) as Record<string, string | undefined>;
 
   router.get('/conversations/:conversation', async (req, res) => {
-    // Opening the conversation reads it; Messenger shows the customer "Seen". Before the render, so
-    // the page shows it read (and the job exists by the time the page arrives).
+    // Opening the conversation reads it, before the render, so the page shows it read. Nothing
+    // leaves the building: Messenger hears of it only from the page's own POST (/seen, below).
     const conversation = conversationOf(req);
-    await readReceipts.read(conversation.id);
+    await workflow.markRead(conversation.id);
     await renderInbox(deps, req, res, { conversation });
+  });
+
+  // The page is in front of a person (loaded and visible, or a new message arrived while it was).
+  router.post('/conversations/:conversation/seen', async (req, res) => {
+    await readReceipts.seen(conversationOf(req).id);
+    res.status(204).end();
   });
 
   router.post('/conversations/:conversation/messages', upload.array('files', 10), uploadCsrf, async (req, res) => {

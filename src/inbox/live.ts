@@ -25,6 +25,9 @@ export interface LiveHubOptions {
   render: Render;
   /** A message arrived in a conversation someone has open: it is being read as it arrives. */
   onViewed?: (conversationId: number) => void;
+  /** Which of these sessions are still signed in (checked on a timer: a session can end elsewhere, e.g. the CLI). */
+  liveSessions: (sessionIds: string[]) => Promise<Set<string>>;
+  sessionCheckMs?: number;
 }
 
 interface Change {
@@ -36,6 +39,8 @@ interface Change {
 /** Who opens a stream, and what their tab shows. */
 export interface StreamRequest {
   res: Response;
+  /** The sign-in session it belongs to: the stream ends when that session does. */
+  sessionId: string;
   userId: number;
   userName: string;
   csrfToken: string;
@@ -52,6 +57,7 @@ interface Client extends Omit<StreamRequest, 'since'> {
 
 const RING_SIZE = 5000;
 const HEARTBEAT_MS = 25_000;
+const SESSION_CHECK_MS = 30_000;
 const REPLYING_MS = 8_000;
 
 export class LiveHub {
@@ -62,13 +68,16 @@ export class LiveHub {
   private clients = new Set<Client>();
   private nextClientId = 1;
   private heartbeat?: NodeJS.Timeout;
+  private sessionCheck?: NodeJS.Timeout;
   private unsubscribe: (() => void)[] = [];
   private readonly db: Db;
   private readonly stats: InboxStats;
   private readonly render: Render;
   private readonly onViewed?: (conversationId: number) => void;
+  private readonly options: LiveHubOptions;
 
   constructor(options: LiveHubOptions) {
+    this.options = options;
     this.db = options.db;
     this.stats = options.stats;
     this.render = options.render;
@@ -79,11 +88,42 @@ export class LiveHub {
     );
   }
 
-  /** Starts the heartbeat that keeps idle streams open through proxies. */
+  /** Starts the heartbeat that keeps idle streams open through proxies, and the session check. */
   start(): void {
     this.heartbeat ??= setInterval(() => {
       for (const c of this.clients) c.res.write(': ping\n\n');
     }, HEARTBEAT_MS).unref();
+    this.sessionCheck ??= setInterval(
+      () => void this.checkSessions().catch((err: Error) => log.warn('live session check failed', { error: err.message })),
+      this.options.sessionCheckMs ?? SESSION_CHECK_MS,
+    ).unref();
+  }
+
+  /** Ends the streams whose sign-in session has ended (signed out, expired, user disabled or removed). */
+  async checkSessions(): Promise<void> {
+    const ids = [...new Set([...this.clients].map((c) => c.sessionId))];
+    if (ids.length === 0) return;
+    const live = await this.options.liveSessions(ids);
+    this.end((c) => !live.has(c.sessionId));
+  }
+
+  /** A session ended here (sign-out): its streams end now. */
+  sessionEnded(sessionId: string): void {
+    this.end((c) => c.sessionId === sessionId);
+  }
+
+  /** Every session of a user ended (disabled, removed, a new password): their streams end now. */
+  userSignedOut(userId: number): void {
+    this.end((c) => c.userId === userId);
+  }
+
+  private end(which: (c: Client) => boolean): void {
+    for (const c of [...this.clients]) {
+      if (!which(c)) continue;
+      this.clients.delete(c);
+      // The browser reconnects after `retry`; its next stream request finds no session and is sent to sign in.
+      c.res.end();
+    }
   }
 
   /** The id a page embeds so its stream starts exactly where the page's data ends. */
@@ -266,6 +306,7 @@ export class LiveHub {
   close(): void {
     this.closed = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.sessionCheck) clearInterval(this.sessionCheck);
     this.unsubscribe.forEach((off) => off());
     for (const c of this.clients) c.res.end();
     this.clients.clear();

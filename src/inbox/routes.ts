@@ -25,6 +25,7 @@ export function inboxRouter(deps: Deps): Router {
     const user = req.session!.user;
     await live.connect({
       res,
+      sessionId: req.session!.id,
       userId: user.id,
       userName: user.name || user.email,
       csrfToken: req.csrfToken!,

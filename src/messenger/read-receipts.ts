@@ -1,6 +1,7 @@
-// A person read a conversation (opened it, or a message arrived while it was open): it is no longer
-// unread, and the customer is told "Seen" (mark_seen, sent by a job after this returns), unless
-// there is nobody to tell: in sandbox mode nothing goes to Meta.
+// Telling the customer "Seen" (Messenger's mark_seen, sent by a job): only when a person has the
+// conversation in front of them, which the page says with a POST (never a page load: a GET, which a
+// link on another site can cause, must not reach Meta), and once per new message from the customer.
+// In sandbox mode there is nobody to tell.
 import type { Db } from '../core/db';
 import { enqueueJob, type JobQueue } from '../core/queue';
 import type { Workflow } from '../conversations/workflow';
@@ -14,11 +15,12 @@ export class ReadReceipts {
     private readonly channel: Channel,
   ) {}
 
-  /** Marks the conversation read; only something unread makes Messenger say "Seen". */
-  async read(conversationId: number): Promise<void> {
-    if (!(await this.workflow.markRead(conversationId))) return;
-    if ((await this.channel.state()).sandbox) return;
+  /** Returns whether Messenger will be told (something new was seen, and a Page is connected). */
+  async seen(conversationId: number): Promise<boolean> {
+    if (!(await this.workflow.seenByStaff(conversationId))) return false;
+    if ((await this.channel.state()).sandbox) return false;
     await enqueueJob(this.db, 'messenger.sender_action', { conversationId, action: 'mark_seen' });
     void this.queue.kick();
+    return true;
   }
 }

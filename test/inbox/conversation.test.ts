@@ -308,35 +308,43 @@ describe('Opening a conversation with a Page connected', () => {
     await fake.close();
   });
 
-  it('should mark it read and queue one mark_seen for Messenger', async () => {
+  const seen = (agent: Agent, csrf: string, id = conversationId) =>
+    agent.post(`/conversations/${id}/seen`).set('X-CSRF-Token', csrf);
+
+  it('should mark it read when opened, and tell Messenger nothing until the page says it is seen', async () => {
     assert.equal((await conversation(ctx, conversationId)).unread_count, 1);
-    const { agent } = await signIn(ctx.app, OWNER);
+    const { agent, csrf } = await signIn(ctx.app, OWNER);
     const res = await agent.get(`/conversations/${conversationId}`);
     assert.equal((await conversation(ctx, conversationId)).unread_count, 0);
     // The page already shows it read: no unread badge, and nothing for the tab title.
     assert.doesNotMatch(res.text, /aria-label="1 unread"/);
     assert.match(res.text, /id="unread-total" data-count="0"/);
+    assert.equal((await senderActionJobs(ctx, conversationId)).length, 0, 'a GET reaches nobody outside');
+    assert.equal((await seen(agent, csrf)).status, 204);
     const jobs = await senderActionJobs(ctx, conversationId);
     assert.equal(jobs.length, 1);
     assert.deepEqual(JSON.parse(jobs[0].payload), { conversationId, action: 'mark_seen' });
+    await ctx.deps.queue.kick();
+    assert.deepEqual(
+      fake.senderActions().map((c) => [c.params.sender_action, c.params.recipient.id]),
+      [['mark_seen', '5550001234']],
+    );
   });
 
-  it('should not queue mark_seen when nothing was unread', async () => {
-    const { agent } = await signIn(ctx.app, OWNER);
-    await agent.get(`/conversations/${conversationId}`);
-    await agent.get(`/conversations/${conversationId}`);
+  it('should tell Messenger once per new customer message, however often the page says so', async () => {
+    const { agent, csrf } = await signIn(ctx.app, STAFF);
+    await seen(agent, csrf);
+    await seen(agent, csrf);
     assert.equal((await senderActionJobs(ctx, conversationId)).length, 1);
-    const other = await customerWrites(ctx, '5550009999', 'hi');
-    await ctx.deps.workflow.markRead(other);
-    await agent.get(`/conversations/${other}`);
-    assert.equal((await senderActionJobs(ctx, other)).length, 0);
+    await customerWrites(ctx, '5550001234', 'Hello?');
+    await seen(agent, csrf);
+    assert.equal((await senderActionJobs(ctx, conversationId)).length, 2);
   });
 
-  it('should queue mark_seen again when the customer writes again', async () => {
+  it('should refuse the seen signal without the CSRF token, or from someone signed out', async () => {
     const { agent } = await signIn(ctx.app, STAFF);
-    await agent.get(`/conversations/${conversationId}`);
-    await customerWrites(ctx, '5550001234', 'Hello?');
-    await agent.get(`/conversations/${conversationId}`);
-    assert.equal((await senderActionJobs(ctx, conversationId)).length, 2);
+    assert.equal((await agent.post(`/conversations/${conversationId}/seen`)).status, 403);
+    assert.equal((await request(ctx.app).post(`/conversations/${conversationId}/seen`)).status, 403);
+    assert.equal((await senderActionJobs(ctx, conversationId)).length, 0);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
+import { setPassword } from '../../src/auth/users';
 import {
   customersWrite,
   customerWrites,
@@ -262,5 +263,50 @@ describe('GET /events (the live stream)', () => {
     const res = await request(ctx.app).get('/events?status=open').set('Accept', 'text/event-stream');
     assert.equal(res.status, 303);
     assert.match(res.headers.location, /^\/login\?next=/);
+  });
+
+  describe('ends with the session', () => {
+    /** Resolves true when the stream ends within `ms`, false when it is still open. */
+    const endsWithin = (stream: SseStream, ms: number) =>
+      Promise.race([stream.ended.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+
+    it("should end the stream when its tab signs out, and leave the person's other sessions streaming", async () => {
+      const mine = await open(staff, `status=open&who=all&since=${cursor()}`);
+      const other = await sessionCookie(ctx, STAFF);
+      const elsewhere = await open(other, `status=open&who=all&since=${cursor()}`);
+      assert.equal((await post(staff, '/logout')).status, 303);
+      assert.equal(await endsWithin(mine, 1000), true);
+      assert.equal(await endsWithin(elsewhere, 300), false, 'only that session ended');
+      const again = await request(ctx.app).get('/events?status=open').set('Cookie', staff.cookie);
+      assert.equal(again.status, 303, 'the reconnect is sent to sign in');
+    });
+
+    it('should end every stream of a person the owner disables or removes', async () => {
+      const stream = await open(staff, `status=open&who=all&since=${cursor()}`);
+      assert.equal((await post(owner, `/users/${ctx.staffId}/disable`)).status, 303);
+      assert.equal(await endsWithin(stream, 1000), true);
+      await customerWrites(ctx, '4440001111', 'Nobody signed out should read this');
+      assert.equal(
+        stream.events.some((e) => e.data.includes('Nobody signed out')),
+        false,
+      );
+    });
+
+    it('should end the streams of a person whose password changed, at the next session check', async () => {
+      const stream = await open(staff, `status=open&who=all&since=${cursor()}`);
+      const ownerStream = await open(owner, `status=open&who=all&since=${cursor()}`);
+      // As the CLI does it, from another process: this server learns it from the database.
+      await setPassword(ctx.deps.db, ctx.staffId, 'a brand new password');
+      await ctx.deps.live.checkSessions();
+      assert.equal(await endsWithin(stream, 1000), true);
+      assert.equal(await endsWithin(ownerStream, 300), false);
+    });
+
+    it('should end a stream whose session expired while it was open', async () => {
+      const stream = await open(staff, `status=open&who=all&since=${cursor()}`);
+      await ctx.deps.db.run('UPDATE sessions SET expires_at = ? WHERE user_id = ?', [Date.now() - 1, ctx.staffId]);
+      await ctx.deps.live.checkSessions();
+      assert.equal(await endsWithin(stream, 1000), true);
+    });
   });
 });

@@ -158,6 +158,8 @@ export class SseStream {
   private waiters: (() => void)[] = [];
   private req?: http.ClientRequest;
   status = 0;
+  /** Resolves when the server ends the stream. */
+  ended!: Promise<void>;
 
   static async open(url: string, headers: Record<string, string>): Promise<SseStream> {
     const stream = new SseStream();
@@ -165,6 +167,7 @@ export class SseStream {
       stream.req = http.get(url, { headers: { Accept: 'text/event-stream', ...headers } }, (res) => {
         stream.status = res.statusCode ?? 0;
         res.setEncoding('utf8');
+        stream.ended = new Promise((ended) => res.on('end', () => ended()));
         res.on('data', (chunk: string) => stream.receive(chunk));
         res.on('error', () => undefined);
         resolve();

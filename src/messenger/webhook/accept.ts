@@ -24,6 +24,15 @@ export interface WebhookAnswer {
   after?: () => void;
 }
 
+/** The answer is sent: what comes after it must not break the request (it is already answered), only be logged. */
+export function runAfter(answer: WebhookAnswer): void {
+  try {
+    answer.after?.();
+  } catch (err) {
+    log.error('after a webhook answer', { error: (err as Error).stack ?? String(err) });
+  }
+}
+
 export interface WebhookServices {
   channel: Channel;
   ingest: IngestSink;

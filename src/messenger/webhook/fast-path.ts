@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AppError } from '../../core/errors';
 import type { RequestBasics } from '../../core/every-request';
 import { log } from '../../core/log';
-import { WEBHOOK_BODY_BYTES, webhookAcceptor, type WebhookAnswer, type WebhookServices } from './accept';
+import { runAfter, WEBHOOK_BODY_BYTES, webhookAcceptor, type WebhookAnswer, type WebhookServices } from './accept';
 
 export function webhookFastPath(
   services: WebhookServices,
@@ -25,7 +25,7 @@ export function webhookFastPath(
       res.writeHead(answer.status, { ...text, 'x-request-id': id });
       res.end(answer.text);
     }
-    answer.after?.();
+    runAfter(answer);
   };
   return (req, res) => {
     if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/webhooks/messenger') return false;

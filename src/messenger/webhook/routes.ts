@@ -4,7 +4,7 @@
 import express, { Router } from 'express';
 import type { Deps } from '../../deps';
 import { log } from '../../core/log';
-import { WEBHOOK_BODY_BYTES, webhookAcceptor } from './accept';
+import { runAfter, WEBHOOK_BODY_BYTES, webhookAcceptor } from './accept';
 
 export function webhookRouter(deps: Deps): Router {
   const router = Router();
@@ -30,7 +30,7 @@ export function webhookRouter(deps: Deps): Router {
     const answer = await accept(Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), req.get('x-hub-signature-256'));
     if (answer.error) throw answer.error;
     res.status(answer.status).type('text/plain').send(answer.text);
-    answer.after?.();
+    runAfter(answer);
   });
 
   return router;

@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   const batcher = new IngestBatcher(db);
   parentPort!.on('message', (message: Request | 'close') => {
     if (message === 'close') {
-      void db.close().then(() => process.exit(0));
+      db.close().finally(() => process.exit(0));
       return;
     }
     batcher.submit(message.body, message.appId).then(
