@@ -11,6 +11,7 @@ import { authRouter } from './auth/routes';
 import { usersRouter } from './auth/users-routes';
 import { everyRequest, requestBasics } from './core/every-request';
 import { healthHandler } from './core/health';
+import { badRequest } from './core/errors';
 import { errorHandler, notFoundHandler } from './core/http';
 import { crmRouter } from './crm/routes';
 import type { Deps } from './deps';
@@ -23,6 +24,7 @@ import { simulatorRouter } from './messenger/simulator-routes';
 import { webhookRouter } from './messenger/webhook/routes';
 import { privacyRouter } from './privacy/routes';
 import { settingsRouter } from './settings/routes';
+import { tokensRouter } from './settings/tokens-routes';
 import { ROOT, templateOptions, VIEWS_DIR } from './views';
 
 export function createApp(deps: Deps): Express {
@@ -43,6 +45,13 @@ export function createApp(deps: Deps): Express {
   app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
   app.get('/healthz', healthHandler(db));
 
+  // A query parameter given twice arrives as a list, which no route expects: refused, clearly.
+  app.use((req, _res, next) => {
+    for (const [name, value] of Object.entries(req.query))
+      if (typeof value !== 'string')
+        throw badRequest('repeated-query-parameter', `The query parameter "${name.slice(0, 40)}" is given more than once.`);
+    next();
+  });
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
   app.use(express.json({ limit: '1mb' }));
@@ -70,6 +79,7 @@ export function createApp(deps: Deps): Express {
   app.use(crmRouter(deps));
   app.use(simulatorRouter(deps));
   app.use(settingsRouter(deps));
+  app.use(tokensRouter(deps));
   app.use(privacyRouter(deps));
 
   app.use(notFoundHandler);

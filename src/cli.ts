@@ -1,7 +1,7 @@
 // The admin CLI of the contract: `npm run cli -- <command>` or `chatx <command>` in the Docker image.
 // Each command prints a clear result and exits 0, or prints one line saying why and exits non-zero.
 import { parseArgs } from 'node:util';
-import { createApiToken } from './auth/api-tokens';
+import { createApiToken, listApiTokens, revokeApiToken, tokenStatus } from './auth/api-tokens';
 import { generatePassword } from './auth/passwords';
 import { createUser, findUserByEmail, isRole, normalizeEmail, setPassword } from './auth/users';
 import { applyTimeZone, ConfigError, loadConfig, type Config } from './config';
@@ -76,17 +76,72 @@ const commands: Record<string, Command> = {
     },
   },
   'token:create': {
-    usage: 'token:create --name N [--role owner|staff]',
-    options: { name: { type: 'string' }, role: { type: 'string' } },
+    usage: 'token:create --name N [--role owner|staff] [--expires-days D]',
+    options: { name: { type: 'string' }, role: { type: 'string' }, 'expires-days': { type: 'string' } },
     run: (config, o) => {
       const name = required(o, 'name');
       const role = typeof o.role === 'string' ? o.role : 'staff';
       if (!isRole(role)) throw new UsageError('--role must be owner or staff');
+      const days = o['expires-days'] === undefined ? undefined : Number(o['expires-days']);
+      if (days !== undefined && !(Number.isInteger(days) && days > 0 && days <= 3650))
+        throw new UsageError('--expires-days must be a whole number of days from 1 to 3650');
       return withServices(config, async ({ db }) => {
-        const { token } = await createApiToken(db, { name, role });
-        await audit(db, { actor: 'cli', action: 'api-token.created', target: name, detail: { role } });
-        console.log(`Created the ${role} API token "${name}". It is shown only once; store it now:`);
+        const expiresAt = days === undefined ? undefined : Date.now() + days * 24 * 3600 * 1000;
+        const { token } = await createApiToken(db, { name, role, expiresAt });
+        await audit(db, { actor: 'cli', action: 'api-token.created', target: name, detail: { role, expiresAt } });
+        console.log(
+          `Created the ${role} API token "${name}"${days ? ` (expires in ${days} days)` : ''}. It is shown only once; store it now:`,
+        );
         console.log(token);
+        return 0;
+      });
+    },
+  },
+  'token:list': {
+    usage: 'token:list',
+    options: {},
+    run: (config) =>
+      withServices(config, async ({ db }) => {
+        const tokens = await listApiTokens(db);
+        if (tokens.length === 0) {
+          console.log('No API tokens. Create one with: chatx token:create --name N');
+          return 0;
+        }
+        const day = (ms: number | null) => (ms ? new Date(ms).toISOString().slice(0, 16).replace('T', ' ') : '-');
+        const rows = tokens.map((t) => [
+          String(t.id),
+          t.name,
+          t.role,
+          tokenStatus(t),
+          day(t.created_at),
+          day(t.last_used_at),
+          day(t.expires_at),
+        ]);
+        const head = ['id', 'name', 'role', 'status', 'created', 'last used', 'expires'];
+        const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+        for (const r of [head, ...rows])
+          console.log(
+            r
+              .map((c, i) => c.padEnd(widths[i]))
+              .join('  ')
+              .trimEnd(),
+          );
+        return 0;
+      }),
+  },
+  'token:revoke': {
+    usage: 'token:revoke --name N | --id ID',
+    options: { name: { type: 'string' }, id: { type: 'string' } },
+    run: (config, o) => {
+      const id = typeof o.id === 'string' ? Number(o.id) : undefined;
+      const name = typeof o.name === 'string' ? o.name.trim() : undefined;
+      if ((id === undefined) === (name === undefined)) throw new UsageError('give --name or --id (one of them)');
+      if (id !== undefined && !(Number.isSafeInteger(id) && id > 0))
+        throw new UsageError('--id must be a token id (see token:list)');
+      return withServices(config, async ({ db }) => {
+        const token = await revokeApiToken(db, { id, name });
+        await audit(db, { actor: 'cli', action: 'api-token.revoked', target: token.name, detail: { id: token.id } });
+        console.log(`Revoked the API token "${token.name}" (id ${token.id}); it no longer opens the API.`);
         return 0;
       });
     },

@@ -31,6 +31,12 @@ export const jobs: Job[] = [
     run: ({ queue }) => queue.kick(),
   },
   {
+    // While Meta refuses the Page token, ask again each minute; held replies go out once it works.
+    name: 'token-probe',
+    schedule: '30 * * * * *',
+    run: ({ outbox }) => outbox.probeToken(),
+  },
+  {
     name: 'wake-snoozed',
     schedule: '* * * * *',
     run: async ({ workflow }) => {

@@ -12,7 +12,8 @@ import { MigrationError } from './core/migrate';
 import { webhookFastPath } from './messenger/webhook/fast-path';
 import { buildServices, type Services } from './services';
 
-const SHUTDOWN_GRACE_MS = 8000;
+/** How long requests in flight may take to finish when stopping; the rest of the stop fits in 10 s. */
+const SHUTDOWN_GRACE_MS = 3000;
 
 export interface RunningServer {
   services: Services;

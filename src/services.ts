@@ -32,7 +32,10 @@ import { createViews } from './views';
 export interface Services extends Deps {
   /** Starts the background work: the live stream's heartbeat, the cron jobs, work left by a restart. */
   start(): Promise<void>;
-  /** Stops everything in reverse order: live streams, jobs, the sender, the queue, both connections. */
+  /**
+   * Stops everything in reverse order: live streams, jobs, the sender and the queue (work in flight
+   * gets two seconds, then is abandoned and re-queued for the next start), both connections.
+   */
   close(): Promise<void>;
   /**
    * Closes both connections, runs `between` while the database file is free (swap it, delete it),
@@ -75,7 +78,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   // both share this connection's queue and there is nothing to wait for.
   const queue = new JobQueue(db, options.writerThread ? { busySince: () => ingest.lastActivityAt } : {});
   queue.register('messenger.profile', profileJob(db, channel, conversations));
-  queue.register('messenger.attachment', attachmentJob(db, conversations));
+  // Attachments come only from Meta's CDN, or from the Graph API origin a test points at a local fake.
+  const trustedOrigin = new URL(config.graphApiUrl).origin;
+  queue.register('messenger.attachment', attachmentJob(db, conversations, channel, { trustedOrigin }));
   queue.register('messenger.sender_action', senderActionJob(db, channel));
   const outbox = new Outbox(db, conversations, channel);
   const readReceipts = new ReadReceipts(db, workflow, queue, channel);
@@ -124,9 +129,9 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     close() {
       closed ??= (async () => {
         live.close();
-        await jobs?.stop();
-        await outbox.stop();
-        await queue.stop();
+        // Together: the cron jobs may be waiting on a pass of the sender or the queue, which give
+        // their work in flight two seconds and then abandon it (it is picked up after the restart).
+        await Promise.all([jobs?.stop(), outbox.stop(), queue.stop()]);
         await ingest.close();
         await db.close();
       })();

@@ -81,6 +81,7 @@ export const TEMPLATE_LOCALS = [
   'statuses',
   'storedPageId',
   'test',
+  'tokens',
   'unread',
   'updated',
   'users',

@@ -131,6 +131,47 @@ describe('the admin CLI', () => {
       assert.equal(rows[0].name, 'zapier');
       assert.notEqual(rows[0].token_hash, token);
     });
+
+    it('should give a token an expiry in days, and refuse one that is not a number of days', async () => {
+      const r = cli(['token:create', '--name', 'short', '--expires-days', '30']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /expires in 30 days/);
+      const [row] = await query<{ expires_at: number }>('SELECT expires_at FROM api_tokens');
+      assert.ok(Math.abs(row.expires_at - (Date.now() + 30 * 24 * 3600 * 1000)) < 60_000);
+      const bad = cli(['token:create', '--name', 'x', '--expires-days', 'soon']);
+      assert.equal(bad.status, 2);
+      assert.match(bad.stderr, /--expires-days must be a whole number of days/);
+    });
+  });
+
+  describe('token:list and token:revoke', () => {
+    it('should list tokens without their secrets, revoke by name or id, and say when there is nothing to revoke', async () => {
+      const first = cli(['token:create', '--name', 'zapier', '--role', 'owner']);
+      const secret = first.stdout.trim().split('\n').pop()!;
+      cli(['token:create', '--name', 'crm']);
+      let list = cli(['token:list']);
+      assert.equal(list.status, 0, list.stderr);
+      assert.match(list.stdout, /^id\s+name\s+role\s+status\s+created\s+last used\s+expires$/m);
+      assert.match(list.stdout, /^1\s+zapier\s+owner\s+active\s/m);
+      assert.match(list.stdout, /^2\s+crm\s+staff\s+active\s/m);
+      assert.doesNotMatch(list.stdout, new RegExp(secret));
+      const byName = cli(['token:revoke', '--name', 'zapier']);
+      assert.equal(byName.status, 0, byName.stderr);
+      assert.match(byName.stdout, /Revoked the API token "zapier" \(id 1\)/);
+      assert.equal(cli(['token:revoke', '--id', '2']).status, 0);
+      list = cli(['token:list']);
+      assert.match(list.stdout, /^1\s+zapier\s+owner\s+revoked\s/m);
+      const again = cli(['token:revoke', '--name', 'zapier']);
+      assert.equal(again.status, 1);
+      assert.match(again.stderr, /^chatx token:revoke: There is no active token with that name\./);
+      const both = cli(['token:revoke', '--name', 'a', '--id', '1']);
+      assert.equal(both.status, 2);
+      const audit = await query<{ action: string }>("SELECT action FROM audit_log WHERE action LIKE 'api-token.%' ORDER BY id");
+      assert.deepEqual(
+        audit.map((a) => a.action),
+        ['api-token.created', 'api-token.created', 'api-token.revoked', 'api-token.revoked'],
+      );
+    });
   });
 
   describe('doctor', () => {

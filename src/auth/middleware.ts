@@ -68,15 +68,19 @@ function same(a: string, b: string): boolean {
 
 /**
  * Routes that take file uploads. Their multipart bodies are parsed by the route itself, so the
- * `_csrf` field is checked there (uploadCsrf) unless the X-CSRF-Token header already carried it.
+ * `_csrf` field is checked there (uploads.ts: before any file is read) unless the X-CSRF-Token
+ * header already carried it.
  */
 const UPLOAD_ROUTES = [/^\/conversations\/\d+\/messages$/, /^\/simulator$/];
 
-function checkCsrf(req: Request): void {
+/** Whether the request carries this session's CSRF token (the `_csrf` field, or X-CSRF-Token). */
+export function csrfValid(req: Request): boolean {
   const sent = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get('x-csrf-token');
-  if (typeof sent !== 'string' || !req.csrfToken || !same(sent, req.csrfToken)) {
-    throw new AppError(403, 'csrf-failed', 'This form has expired. Reload the page and try again.');
-  }
+  return typeof sent === 'string' && Boolean(req.csrfToken) && same(sent, req.csrfToken!);
+}
+
+function checkCsrf(req: Request): void {
+  if (!csrfValid(req)) throw new AppError(403, 'csrf-failed', 'This form has expired. Reload the page and try again.');
 }
 
 /** Every unsafe request from a browser carries the token as `_csrf` (forms) or `X-CSRF-Token` (htmx). */
@@ -84,12 +88,6 @@ export const csrfProtection: RequestHandler = (req, _res, next) => {
   if (['GET', 'HEAD', 'OPTIONS'].includes(req.method) || req.apiToken) return next();
   if (req.is('multipart/form-data') && !req.get('x-csrf-token') && UPLOAD_ROUTES.some((r) => r.test(req.path))) return next();
   checkCsrf(req);
-  next();
-};
-
-/** The CSRF check for upload routes, after their multipart parser. */
-export const uploadCsrf: RequestHandler = (req, _res, next) => {
-  if (!req.apiToken) checkCsrf(req);
   next();
 };
 

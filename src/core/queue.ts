@@ -23,7 +23,8 @@ export class RetryLater extends Error {
   }
 }
 
-export type JobHandler = (payload: Record<string, unknown>, job: JobRow) => Promise<void>;
+/** What a handler gets besides its payload: the attempt number, and a signal that aborts when ChatX stops. */
+export type JobHandler = (payload: Record<string, unknown>, job: JobRow & { signal: AbortSignal }) => Promise<void>;
 
 export interface NewJob {
   kind: string;
@@ -70,6 +71,8 @@ const MAX_YIELD_MS = 5000;
 export class JobQueue {
   private handlers = new Map<string, JobHandler>();
   private readonly runner = new Rerunner('job queue', () => this.drain());
+  /** Aborted when a stop runs out of patience: jobs in flight give up and stay 'running' (recover() re-queues them). */
+  private readonly abandon = new AbortController();
 
   private readonly busySince?: () => number;
   readonly maxAttempts: number;
@@ -128,7 +131,9 @@ export class JobQueue {
         [now, ...due.map((j) => j.id)],
       );
       // Run the batch side by side: the jobs are network-bound.
-      const outcomes = await Promise.all(due.map((job) => this.runOne(job)));
+      const settled = await Promise.all(due.map((job) => this.runOne(job)));
+      // Jobs abandoned by a stop record nothing: they are 'running' until the next start re-queues them.
+      const outcomes = settled.filter((o): o is NonNullable<typeof o> => o !== undefined);
       await this.db.transaction(async (tx) => {
         for (const o of outcomes) {
           await tx.run('UPDATE jobs SET state = ?, run_at = ?, last_error = ?, updated_at = ? WHERE id = ?', [
@@ -145,14 +150,16 @@ export class JobQueue {
 
   private async runOne(
     job: JobRow,
-  ): Promise<{ id: number; state: 'done' | 'pending' | 'failed'; runAt: number; error: string | null }> {
+  ): Promise<{ id: number; state: 'done' | 'pending' | 'failed'; runAt: number; error: string | null } | undefined> {
     const attempts = job.attempts + 1;
     const handler = this.handlers.get(job.kind);
+    const signal = this.abandon.signal;
     try {
       if (!handler) throw new Error(`no handler for job kind ${job.kind}`);
-      await handler(JSON.parse(job.payload) as Record<string, unknown>, { ...job, attempts });
+      await handler(JSON.parse(job.payload) as Record<string, unknown>, { ...job, attempts, signal });
       return { id: job.id, state: 'done', runAt: Date.now(), error: null };
     } catch (err) {
+      if (signal.aborted) return undefined;
       const e = err as Error;
       const retry = e instanceof RetryLater && attempts < this.maxAttempts;
       (retry ? log.warn : log.error)(retry ? 'job will retry' : 'job failed for good', {
@@ -170,7 +177,8 @@ export class JobQueue {
     }
   }
 
-  stop(): Promise<void> {
-    return this.runner.stop();
+  /** No new passes; jobs still running after `graceMs` are abandoned (re-queued at the next start). */
+  stop(graceMs = 2000): Promise<void> {
+    return this.runner.stop(graceMs, () => this.abandon.abort(new Error('ChatX is stopping')));
   }
 }

@@ -33,9 +33,22 @@ export class Rerunner {
     return this.stopped;
   }
 
-  /** No new passes; waits for the current one. */
-  async stop(): Promise<void> {
+  /**
+   * No new passes; waits for the current one. With `graceMs`, a pass still running after that long
+   * is told to give up (`abandon`: abort its network calls) and then awaited, so a stop ends soon.
+   */
+  async stop(graceMs?: number, abandon?: () => void): Promise<void> {
     this.stopped = true;
-    await this.running;
+    const running = this.running;
+    if (!running) return;
+    if (graceMs === undefined) return void (await running);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
+    const outcome = await Promise.race([running.then(() => 'done' as const), late]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      abandon?.();
+      await running;
+    }
   }
 }

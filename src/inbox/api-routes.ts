@@ -12,6 +12,27 @@ import { routeEntity } from '../core/http';
 import type { Deps } from '../deps';
 import { listConversations } from './list';
 
+/** Types served as what they are; any other is application/octet-stream (with nosniff, as everything). */
+const SAFE_TYPES = new Set([
+  'image/png',
+  'image/jpeg',
+  'image/gif',
+  'image/webp',
+  'audio/mpeg',
+  'audio/mp4',
+  'audio/aac',
+  'audio/ogg',
+  'audio/wav',
+  'audio/webm',
+  'video/mp4',
+  'video/webm',
+  'video/quicktime',
+  'application/pdf',
+  'text/plain',
+]);
+/** Shown in the page rather than downloaded: pictures, sound and video. */
+const INLINE_TYPES = /^(image|audio|video)\//;
+
 /** The body of PATCH /api/v1/conversations/:id, checked field by field. */
 function conversationChange(body: Record<string, unknown>): ConversationChange {
   const change: ConversationChange = {};
@@ -124,9 +145,11 @@ export function apiRouter(deps: Deps): Router {
       )[file.state];
       throw new AppError(409, `attachment-${file.state.replace('_', '-')}`, `This attachment ${why ?? 'has no content'}.`);
     }
-    const type = file.content_type ?? 'application/octet-stream';
-    // Images display inline; anything else downloads, so a hostile file cannot run as a page here.
-    const inline = /^image\/(png|jpe?g|gif|webp)$/.test(type) || /^(audio|video)\//.test(type);
+    // Served as what it claims only when that is on a short list of types a browser shows safely;
+    // anything else (an `.html` or `.js` a customer or staff member sent, say) is plain bytes, as a download.
+    const claimed = (file.content_type ?? '').toLowerCase();
+    const type = SAFE_TYPES.has(claimed) ? claimed : 'application/octet-stream';
+    const inline = INLINE_TYPES.test(type);
     res.set({
       'Content-Type': type,
       'Content-Length': String(file.data.length),

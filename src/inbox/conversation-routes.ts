@@ -2,16 +2,13 @@
 // customer sees "Seen"), replying (text and files), private notes, retrying a failed send, and the
 // workflow actions on it.
 import { Router, type Request, type Response } from 'express';
-import multer from 'multer';
-import { requireUser, uploadCsrf } from '../auth/middleware';
-import { MAX_FILE_BYTES } from '../conversations/outbound';
+import { requireUser } from '../auth/middleware';
+import { uploads } from '../auth/uploads';
 import { badRequest } from '../core/errors';
 import { formAction, routeEntity, routeId } from '../core/http';
 import type { Deps } from '../deps';
 import { filterQuery, inboxRow, parseFilter } from './list';
 import { renderInbox } from './page';
-
-const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_FILE_BYTES, files: 10, fields: 20 } });
 
 /** Snooze presets, in the business's time zone (TZ is the process zone). */
 export function snoozeUntil(preset: string, custom: string, now = new Date()): number {
@@ -57,7 +54,7 @@ export function conversationRouter(deps: Deps): Router {
     res.status(204).end();
   });
 
-  router.post('/conversations/:conversation/messages', upload.array('files', 10), uploadCsrf, async (req, res) => {
+  router.post('/conversations/:conversation/messages', uploads('files', 10), async (req, res) => {
     const conversation = conversationOf(req);
     const user = req.session!.user;
     const text = typeof req.body?.text === 'string' ? (req.body.text as string) : '';

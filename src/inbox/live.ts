@@ -58,6 +58,7 @@ interface Client extends Omit<StreamRequest, 'since'> {
 const RING_SIZE = 5000;
 const HEARTBEAT_MS = 25_000;
 const SESSION_CHECK_MS = 30_000;
+const SIGN_OUT_CLOSE_MS = 2_000;
 const REPLYING_MS = 8_000;
 
 export class LiveHub {
@@ -107,9 +108,13 @@ export class LiveHub {
     this.end((c) => !live.has(c.sessionId));
   }
 
-  /** A session ended here (sign-out): its streams end now. */
+  /**
+   * A session signed out here: its streams get nothing more from now on. The tab that signed out
+   * is on its way to the sign-in page, so the stream itself is closed a moment later: closed at
+   * once, the browser would report it failing just before it leaves.
+   */
   sessionEnded(sessionId: string): void {
-    this.end((c) => c.sessionId === sessionId);
+    this.end((c) => c.sessionId === sessionId, SIGN_OUT_CLOSE_MS);
   }
 
   /** Every session of a user ended (disabled, removed, a new password): their streams end now. */
@@ -117,12 +122,13 @@ export class LiveHub {
     this.end((c) => c.userId === userId);
   }
 
-  private end(which: (c: Client) => boolean): void {
+  private end(which: (c: Client) => boolean, closeAfterMs = 0): void {
     for (const c of [...this.clients]) {
       if (!which(c)) continue;
       this.clients.delete(c);
       // The browser reconnects after `retry`; its next stream request finds no session and is sent to sign in.
-      c.res.end();
+      if (closeAfterMs) setTimeout(() => c.res.end(), closeAfterMs).unref();
+      else c.res.end();
     }
   }
 

@@ -14,6 +14,8 @@ export const SANDBOX_PAGE_ID = 'sandbox';
 
 export interface ChannelState {
   pageId: string;
+  /** The Page whose events this install takes; unknown while a connected Page's id is not set (then any). */
+  ownPageId?: string;
   token?: string;
   tokenSource?: 'env' | 'settings';
   appSecret?: string;
@@ -75,8 +77,10 @@ export class Channel {
       appSecret = s['messenger.sandbox_secret'];
       appSecretSource = 'sandbox';
     }
+    const pageId = config.fb.pageId ?? (s['messenger.page_id'] || SANDBOX_PAGE_ID);
     return {
-      pageId: config.fb.pageId ?? (s['messenger.page_id'] || SANDBOX_PAGE_ID),
+      pageId,
+      ownPageId: sandbox || pageId !== SANDBOX_PAGE_ID ? pageId : undefined,
       token,
       tokenSource: config.fb.pageAccessToken ? 'env' : token ? 'settings' : undefined,
       appSecret,
@@ -99,14 +103,15 @@ export class Channel {
     return { lastEventAt: number('messenger.last_event_at'), lastSendAt: number('messenger.last_send_at') };
   }
 
-  /** The Graph client for the current token, or undefined in sandbox mode. */
-  graph(state: ChannelState): GraphClient | undefined {
+  /** The Graph client for the current token, or undefined in sandbox mode; `signal` aborts its calls. */
+  graph(state: ChannelState, signal?: AbortSignal): GraphClient | undefined {
     if (!state.token) return undefined;
     return new GraphClient({
       baseUrl: this.config.graphApiUrl,
       version: this.config.graphApiVersion,
       token: state.token,
       appSecret: state.appSecretSource === 'sandbox' ? undefined : state.appSecret,
+      signal,
     });
   }
 

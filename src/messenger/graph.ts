@@ -49,6 +49,8 @@ export interface GraphOptions {
   token: string;
   appSecret?: string;
   timeoutMs?: number;
+  /** Aborts the calls in flight (ChatX is stopping). */
+  signal?: AbortSignal;
 }
 
 export class GraphClient {
@@ -74,7 +76,9 @@ export class GraphClient {
         method,
         body: init.body,
         headers: typeof init.body === 'string' ? { 'content-type': 'application/json' } : undefined,
-        signal: AbortSignal.timeout(this.options.timeoutMs ?? 30000),
+        signal: this.options.signal
+          ? AbortSignal.any([AbortSignal.timeout(this.options.timeoutMs ?? 30000), this.options.signal])
+          : AbortSignal.timeout(this.options.timeoutMs ?? 30000),
       });
     } catch (err) {
       const e = err as Error;

@@ -10,7 +10,7 @@ import type { Channel } from './channel';
 import { GraphError } from './graph';
 
 export function profileJob(db: Db, channel: Channel, conversations: Conversations) {
-  return async (payload: Record<string, unknown>): Promise<void> => {
+  return async (payload: Record<string, unknown>, job: { signal: AbortSignal }): Promise<void> => {
     const contact = await contactPsid(db, Number(payload.contactId));
     if (!contact) return; // deleted meanwhile
     const state = await channel.state();
@@ -20,9 +20,9 @@ export function profileJob(db: Db, channel: Channel, conversations: Conversation
       name = await getSetting(db, `sandbox.profile.${contact.psid}`);
     } else {
       try {
-        name = (await channel.graph(state)!.profile(contact.psid)).name;
+        name = (await channel.graph(state, job.signal)!.profile(contact.psid)).name;
       } catch (err) {
-        if (!(err instanceof GraphError)) throw err;
+        if (!(err instanceof GraphError) || job.signal.aborted) throw err;
         if (err.kind === 'token') {
           await channel.tokenRejected(state.token, err.message);
           throw new RetryLater(err.message, 15 * 60 * 1000);

@@ -7,9 +7,9 @@ import type { Channel } from './channel';
 import { GraphError } from './graph';
 
 export function senderActionJob(db: Db, channel: Channel) {
-  return async (payload: Record<string, unknown>, job: { attempts: number }): Promise<void> => {
+  return async (payload: Record<string, unknown>, job: { attempts: number; signal: AbortSignal }): Promise<void> => {
     const state = await channel.state();
-    const graph = channel.graph(state);
+    const graph = channel.graph(state, job.signal);
     if (!graph || state.tokenState === 'invalid') return;
     const conversation = await getConversation(db, Number(payload.conversationId));
     if (!conversation) return;

@@ -2,16 +2,13 @@
 // the conversation from the customer's side, replies included.
 import type { AddressInfo } from 'node:net';
 import { Router, type Request, type Response } from 'express';
-import multer from 'multer';
-import { requireOwner, requireUser, uploadCsrf } from '../auth/middleware';
-import { AppError, notFound } from '../core/errors';
-import { MAX_FILE_BYTES } from '../conversations/outbound';
+import { requireOwner, requireUser } from '../auth/middleware';
+import { uploads } from '../auth/uploads';
+import { AppError } from '../core/errors';
 import { listMessages } from '../conversations/queries';
 import { findThread } from '../conversations/threads';
 import type { Deps } from '../deps';
-import { buildSimulatedEvent, deliverToWebhook, simulatedPsid, takeSimulatorFile } from './simulator';
-
-const upload = multer({ storage: multer.memoryStorage(), limits: { fileSize: MAX_FILE_BYTES, files: 1, fields: 10 } });
+import { buildSimulatedEvent, deliverToWebhook, simulatedPsid } from './simulator';
 
 /** Our own address as this request reached it: the Simulator calls the webhook over loopback HTTP. */
 function ownBaseUrl(req: Request): string {
@@ -60,34 +57,24 @@ export function simulatorRouter(deps: Deps): Router {
     res.render('messenger/_phone', { customer: await customerView(name || undefined) });
   });
 
-  router.post('/simulator', requireUser, requireOwner, upload.single('file'), uploadCsrf, async (req, res) => {
+  router.post('/simulator', requireUser, requireOwner, uploads('file', 1), async (req, res) => {
     const state = await channel.state();
     if (!state.sandbox) throw new AppError(409, 'not-sandbox', 'The Simulator only works in sandbox mode (no Page token set).');
     const name = String(req.body?.name ?? '')
       .trim()
       .slice(0, 80);
     const text = String(req.body?.text ?? '').trim();
-    const file = req.file
-      ? { name: req.file.originalname, contentType: req.file.mimetype || 'application/octet-stream', data: req.file.buffer }
+    const upload = (req.files as Express.Multer.File[] | undefined)?.[0];
+    const file = upload
+      ? { name: upload.originalname, contentType: upload.mimetype || 'application/octet-stream', data: upload.buffer }
       : undefined;
     if (!name) return render(req, res, { error: 'Give the customer a name.', name }, 400);
     if (!text && !file) return render(req, res, { error: 'Write a message or attach a file.', name }, 400);
     const base = ownBaseUrl(req);
-    const { body } = await buildSimulatedEvent(db, base, { pageId: state.pageId, name, text: text || undefined, file });
+    const { body } = await buildSimulatedEvent(db, { pageId: state.pageId, name, text: text || undefined, file });
     const status = await deliverToWebhook(base, body, state.appSecret!);
     if (status !== 200) throw new AppError(502, 'simulator-webhook-failed', `The webhook answered ${status}.`);
     res.redirect(303, `/simulator?name=${encodeURIComponent(name)}`);
-  });
-
-  // The attachment downloader fetches simulated files here, as it would from Meta's CDN.
-  router.get('/simulator/files/:token/:name', async (req, res) => {
-    const file = await takeSimulatorFile(db, req.params.token);
-    if (!file) throw notFound('URL signature expired');
-    res.set({
-      'Content-Type': file.content_type,
-      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
-    });
-    res.send(file.data);
   });
 
   return router;

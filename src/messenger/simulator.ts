@@ -1,7 +1,8 @@
 // The Simulator plays Meta in sandbox mode: it turns "a customer writes…" into the exact webhook
 // body Meta would send, signs it with the channel's secret, and POSTs it to our own webhook over
-// HTTP, so a new owner sees the real path end to end. Files are served to the attachment
-// downloader from an unguessable, single-use URL, as Meta's CDN would.
+// HTTP, so a new owner sees the real path end to end. A file is kept in the simulator's table under
+// an unguessable, single-use token, and named by a URL on a host that can never resolve
+// (SIMULATOR_HOST): the attachment job takes it from the table, never over the network.
 import crypto from 'node:crypto';
 import type { Queryable } from '../core/db';
 import { fileType } from '../conversations/outbound';
@@ -26,7 +27,10 @@ export interface SimulatedMessage {
   file?: { name: string; contentType: string; data: Buffer };
 }
 
-export async function buildSimulatedEvent(db: Queryable, baseUrl: string, input: SimulatedMessage) {
+/** The host of the Simulator's file URLs: `.invalid` is reserved and never resolves (RFC 2606). */
+export const SIMULATOR_HOST = 'files.simulator.invalid';
+
+export async function buildSimulatedEvent(db: Queryable, input: SimulatedMessage) {
   const psid = simulatedPsid(input.name);
   // The profile Meta would give for this PSID: read by the profile job in sandbox mode.
   await setSetting(db, `sandbox.profile.${psid}`, input.name.trim());
@@ -44,7 +48,7 @@ export async function buildSimulatedEvent(db: Queryable, baseUrl: string, input:
     message.attachments = [
       {
         type: fileType(input.file.contentType),
-        payload: { url: `${baseUrl}/simulator/files/${token}/${encodeURIComponent(input.file.name)}` },
+        payload: { url: `https://${SIMULATOR_HOST}/files/${token}/${encodeURIComponent(input.file.name)}` },
       },
     ];
   }

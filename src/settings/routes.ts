@@ -3,6 +3,7 @@
 import { Router, type Request, type Response } from 'express';
 import { requireOwner, requireUser } from '../auth/middleware';
 import type { Deps } from '../deps';
+import { listApiTokens, tokenStatus } from '../auth/api-tokens';
 import { listCanned } from '../inbox/canned';
 import { GraphError } from '../messenger/graph';
 import { audit } from '../privacy/audit';
@@ -18,11 +19,20 @@ export interface CannedFormState {
   draft?: { shortcut: string; text: string };
 }
 
+/** What the API tokens section shows after an action: the new token (once), or the refusal. */
+export interface TokensFormState {
+  created?: { name: string; token: string };
+  revoked?: string;
+  error?: string;
+  draft?: { name: string; role: string };
+}
+
 export interface SettingsExtras {
   messengerSaved?: boolean;
   messengerError?: string;
   test?: { ok: boolean; message: string };
   canned?: CannedFormState;
+  tokens?: TokensFormState;
   status?: number;
 }
 
@@ -63,6 +73,7 @@ export async function renderSettings(
     ai: { provider: config.ai.provider, mode: config.ai.mode, model: config.ai.model },
     key: { source: databaseKey.source, file: databaseKey.file, dataDir: config.dataDir },
     canned: { items: await listCanned(db), ...extra.canned },
+    tokens: { items: (await listApiTokens(db)).map((t) => ({ ...t, status: tokenStatus(t) })), ...extra.tokens },
   });
 }
 

@@ -59,6 +59,8 @@ export interface FakeGraph {
   delaySends(ms: number): void;
   hangSends(on: boolean): void;
   serveFile(path: string, body: Buffer, contentType: string, status?: number): string;
+  /** A CDN path that answers 302 to `location`. */
+  serveRedirect(path: string, location: string): string;
   waitForCalls(match: (call: RecordedCall) => boolean, count?: number, timeoutMs?: number): Promise<RecordedCall[]>;
   waitForSends(count: number, timeoutMs?: number): Promise<RecordedCall[]>;
   reset(): void; // forgets calls and error modes (profiles, files, page stay)
@@ -202,7 +204,7 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
   let hanging = false;
   const hung = new Set<http.ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
-  const files = new Map<string, { body: Buffer; contentType: string; status: number }>();
+  const files = new Map<string, { body: Buffer; contentType: string; status: number; location?: string }>();
   const waiters = new Set<() => void>();
 
   const fake: FakeGraph = {
@@ -239,6 +241,10 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
     },
     serveFile: (path, body, contentType, status = 200) => {
       files.set(new URL(path, 'http://x').pathname, { body, contentType, status });
+      return fake.url + path;
+    },
+    serveRedirect: (path, location) => {
+      files.set(new URL(path, 'http://x').pathname, { body: Buffer.alloc(0), contentType: 'text/plain', status: 302, location });
       return fake.url + path;
     },
     waitForCalls: (match, count = 1, timeoutMs = 5000) =>
@@ -337,7 +343,11 @@ export async function startFakeGraph(options: FakeGraphOptions = {}): Promise<Fa
     const status = file?.status ?? 404;
     const body = file ? file.body : Buffer.from('URL signature expired');
     call.status = status;
-    res.writeHead(status, { 'content-type': file ? file.contentType : 'text/plain', 'content-length': String(body.length) });
+    res.writeHead(status, {
+      'content-type': file ? file.contentType : 'text/plain',
+      'content-length': String(body.length),
+      ...(file?.location ? { location: file.location } : {}),
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
     notify();
   }

@@ -270,12 +270,19 @@ describe('GET /events (the live stream)', () => {
     const endsWithin = (stream: SseStream, ms: number) =>
       Promise.race([stream.ended.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
 
-    it("should end the stream when its tab signs out, and leave the person's other sessions streaming", async () => {
+    it("should stop a stream the moment its tab signs out, close it soon after, and leave the person's other sessions streaming", async () => {
       const mine = await open(staff, `status=open&who=all&since=${cursor()}`);
       const other = await sessionCookie(ctx, STAFF);
       const elsewhere = await open(other, `status=open&who=all&since=${cursor()}`);
       assert.equal((await post(staff, '/logout')).status, 303);
-      assert.equal(await endsWithin(mine, 1000), true);
+      await customerWrites(ctx, '4440001111', 'Said after the sign-out');
+      await elsewhere.waitForData('Said after the sign-out', 1000);
+      assert.equal(
+        mine.events.some((e) => e.data.includes('Said after the sign-out')),
+        false,
+        'nothing after the sign-out',
+      );
+      assert.equal(await endsWithin(mine, 3000), true);
       assert.equal(await endsWithin(elsewhere, 300), false, 'only that session ended');
       const again = await request(ctx.app).get('/events?status=open').set('Cookie', staff.cookie);
       assert.equal(again.status, 303, 'the reconnect is sent to sign in');

@@ -39,6 +39,19 @@ describe('Incoming attachments', () => {
   }
 
   const download = (id: number) => request(ctx.app).get(`/api/v1/attachments/${id}`).set('authorization', auth);
+  /** The attachment job with a smaller size cap, or fetching from a server of the test's own (a trusted origin). */
+  const useJob = (options: { cap?: number; trustedOrigin?: string } = {}) =>
+    ctx.deps.queue.register(
+      'messenger.attachment',
+      attachmentJob(
+        ctx.deps.db,
+        ctx.deps.conversations,
+        ctx.deps.channel,
+        { trustedOrigin: options.trustedOrigin ?? new URL(fake.url).origin },
+        options.cap,
+      ),
+    );
+  const origin = (server: http.Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const cdnCalls = (path: string) => fake.calls.filter((c) => c.path === path).length;
 
   it('should download an image into the database and serve it with its content type', async () => {
@@ -149,7 +162,7 @@ describe('Incoming attachments', () => {
   });
 
   it('should mark an attachment over the size cap too_large and keep no bytes', async () => {
-    ctx.deps.queue.register('messenger.attachment', attachmentJob(ctx.deps.db, ctx.deps.conversations, 1024));
+    useJob({ cap: 1024 });
     const url = fake.serveFile('/cdn/big.jpg', crypto.randomBytes(4096), 'image/jpeg');
     const [a] = await receive([{ type: 'image', payload: { url } }]);
     assert.deepEqual([a.state, a.data], ['too_large', null]);
@@ -159,17 +172,15 @@ describe('Incoming attachments', () => {
   });
 
   it('should stop reading a download without Content-Length once it passes the cap', async () => {
-    ctx.deps.queue.register('messenger.attachment', attachmentJob(ctx.deps.db, ctx.deps.conversations, 1024));
     const server = http.createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'video/mp4' }); // chunked: no length announced
       for (let i = 0; i < 8; i++) res.write(crypto.randomBytes(512));
       res.end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    useJob({ cap: 1024, trustedOrigin: origin(server) });
     try {
-      const [a] = await receive([
-        { type: 'video', payload: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v.mp4` } },
-      ]);
+      const [a] = await receive([{ type: 'video', payload: { url: `${origin(server)}/v.mp4` } }]);
       assert.deepEqual([a.state, a.data], ['too_large', null]);
     } finally {
       server.closeAllConnections();
@@ -187,10 +198,9 @@ describe('Incoming attachments', () => {
       setTimeout(() => res.socket?.destroy(), 20);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    useJob({ trustedOrigin: origin(server) });
     try {
-      const [a] = await receive([
-        { type: 'image', payload: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/p.jpg` } },
-      ]);
+      const [a] = await receive([{ type: 'image', payload: { url: `${origin(server)}/p.jpg` } }]);
       assert.equal(a.state, 'pending');
       const job = await ctx.deps.db.get<{ state: string }>("SELECT state FROM jobs WHERE kind = 'messenger.attachment'");
       assert.equal(job!.state, 'pending', 'the download is tried again');

@@ -107,4 +107,15 @@ describe('POST /webhooks/messenger on the running server (the fast path)', funct
     assert.equal(refused.status, 403);
     assert.match(refused.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, 'an id that does not look like one is replaced');
   });
+
+  it('should hand a body nested thousands of levels deep to the writer thread, answer 200 and store the rest', async () => {
+    const mid = uniqueMid();
+    const deep = '{"deeper":'.repeat(5000) + '"bottom"' + '}'.repeat(5000);
+    const body = metaJson(
+      pageBody([entry('1000', [{ ...textEvent({ pageId: '1000', psid: '5550003', mid, text: 'beside it' }), extra: 'DEEP' }])]),
+    ).replace('"DEEP"', deep);
+    const res = await post(body, signBody(body, SECRET));
+    assert.equal(res.status, 200);
+    assert.deepEqual(await server.services.db.all('SELECT text FROM messages WHERE mid = ?', [mid]), [{ text: 'beside it' }]);
+  });
 });

@@ -243,12 +243,16 @@ describe('Webhook ingest', () => {
     assert.equal(await count(ctx, 'conversations'), 1);
   });
 
-  it('should keep one contact per PSID and Page', async () => {
+  it('should keep one contact per PSID, and take no event for another Page (an app may serve several)', async () => {
     await inbound(ctx, '8001', 'a');
     await inbound(ctx, '8001', 'b');
     await inbound(ctx, '8001', 'other page', Date.now(), '999000111');
-    assert.equal(await count(ctx, 'contacts'), 2);
-    assert.equal(await count(ctx, 'conversations'), 2);
+    assert.equal(await count(ctx, 'contacts'), 1);
+    assert.equal(await count(ctx, 'conversations'), 1);
+    assert.deepEqual(
+      (await messages(ctx)).map((m) => m.text),
+      ['a', 'b'],
+    );
   });
 
   // Plain text messages of a batch are written together (conversations/plain-messages.ts); these

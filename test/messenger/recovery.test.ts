@@ -8,6 +8,7 @@ import { echoEvent, type FakeGraph } from '../fakes/graph';
 import {
   APP_ID,
   PAGE_ID,
+  PAGE_TOKEN,
   bearer,
   conversationAged,
   conversationOf,
@@ -175,6 +176,30 @@ describe('Outbox: crashes, token expiry and sandbox', () => {
       await ctx.deps.outbox.kick();
       assert.equal((await message(ctx, id)).status, 'sent');
       assert.equal(fake.deliveredSends().length, 1);
+    });
+
+    it('should find by itself, probing every minute, that the token works again, and send held replies once', async () => {
+      const ctx = await start(liveEnv(fake), dir);
+      const conversationId = await conversationAged(ctx, '8001', 1);
+      fake.validToken = 'EAAsomethingElse'; // Meta refuses the token for a while (a password change, a glitch)
+      const a = await queue(ctx, conversationId, 'first, held');
+      const b = await queue(ctx, conversationId, 'second, held');
+      await ctx.deps.outbox.kick();
+      assert.deepEqual([(await outboxOf(ctx, a.id)).state, (await outboxOf(ctx, b.id)).state], ['held', 'held']);
+      assert.equal(await ctx.deps.outbox.probeToken(), false, 'still refused: nothing released');
+      assert.equal((await outboxOf(ctx, a.id)).state, 'held');
+      fake.validToken = PAGE_TOKEN; // Meta accepts it again; nobody touches Settings
+      const [first, second] = await Promise.all([ctx.deps.outbox.probeToken(), ctx.deps.outbox.probeToken()]);
+      assert.ok(first || second, 'released');
+      await ctx.deps.outbox.kick();
+      await ctx.deps.outbox.kick();
+      assert.equal((await ctx.deps.channel.state()).tokenState, 'ok');
+      assert.deepEqual(
+        fake.deliveredSends().map((c) => c.params.message.text),
+        ['first, held', 'second, held'],
+        'each held reply once, in order',
+      );
+      assert.equal(await ctx.deps.outbox.probeToken(), false, 'nothing to probe once it works');
     });
   });
 

@@ -215,7 +215,7 @@ describe('POST /webhooks/messenger with a body of an unexpected shape', () => {
   afterEach(() => ctx.close());
 
   it('should answer 200, skip what it cannot read, and store the rest', async () => {
-    ctx = await openContext();
+    ctx = await openContext({ FB_PAGE_ID: PAGE_ID });
     const good = textEvent({ pageId: PAGE_ID, psid: '8801', mid: uniqueMid(), text: 'still stored' });
     const body = {
       object: 'page',

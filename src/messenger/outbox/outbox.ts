@@ -11,7 +11,8 @@ import { decideWindow, type SentBy } from '../../conversations/reply-window';
 import type { Conversations } from '../../conversations/service';
 import { claim } from '../../conversations/workflow';
 import type { Channel } from '../channel';
-import { splitText } from '../graph';
+import { GraphError, splitText } from '../graph';
+import { log } from '../../core/log';
 import * as rows from './rows';
 import { OutboxSender } from './sender';
 
@@ -79,6 +80,25 @@ export class Outbox {
     if ((await this.channel.state()).tokenState === 'invalid') await this.channel.tokenAccepted();
     await rows.releaseHeld(this.db);
     void this.kick();
+  }
+
+  /**
+   * While Meta refuses the Page token (replies are held), asks Meta again (GET /me; a cron job does
+   * this every minute): once the token works, held replies go out by themselves. Returns whether
+   * they were released.
+   */
+  async probeToken(signal?: AbortSignal): Promise<boolean> {
+    const state = await this.channel.state();
+    if (state.sandbox || state.tokenState !== 'invalid') return false;
+    try {
+      await this.channel.graph(state, signal)!.me();
+    } catch (err) {
+      if (err instanceof GraphError) return false; // still refused, or Meta unreachable: next minute
+      throw err;
+    }
+    log.info('the Page token works again; held replies go out');
+    await this.tokenWorks();
+    return true;
   }
 
   kick(): Promise<void> {

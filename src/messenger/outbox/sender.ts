@@ -22,6 +22,8 @@ export const SENDING_GRACE_MS = 2 * 60 * 1000;
 
 export class OutboxSender {
   private readonly runner = new Rerunner('outbox', () => this.pass());
+  /** Aborted when a stop runs out of patience: a part in flight is left 'sending' (see SENDING_GRACE_MS). */
+  private readonly abandon = new AbortController();
 
   constructor(
     private readonly db: Db,
@@ -34,8 +36,9 @@ export class OutboxSender {
     return this.runner.kick();
   }
 
-  stop(): Promise<void> {
-    return this.runner.stop();
+  /** No new passes; a send still in flight after `graceMs` is abandoned, and proven or retried after the restart. */
+  stop(graceMs = 2000): Promise<void> {
+    return this.runner.stop(graceMs, () => this.abandon.abort(new Error('ChatX is stopping')));
   }
 
   private async pass(): Promise<void> {
@@ -44,7 +47,7 @@ export class OutboxSender {
     if (state.sandbox) return this.sandboxPass();
     if (state.tokenState === 'invalid') return rows.holdPending(this.db);
     await rows.releaseHeld(this.db);
-    const graph = this.channel.graph(state)!;
+    const graph = this.channel.graph(state, this.abandon.signal)!;
     for (;;) {
       if (this.runner.isStopped) return;
       const due = await rows.dueItems(this.db, Date.now());
@@ -110,6 +113,8 @@ export class OutboxSender {
           await partSent(w, item.message_id, mid, requestedAt);
         });
       } catch (err) {
+        // Stopping: nothing is recorded, so the part stays 'sending' and an echo can still prove it went.
+        if (this.abandon.signal.aborted) return 'stop';
         if (!(err instanceof GraphError)) throw err;
         return this.handleError(item, err, state.token);
       }

@@ -8,9 +8,9 @@ import { log } from '../../core/log';
 import type { JobQueue } from '../../core/queue';
 import type { Conversations } from '../../conversations/service';
 import type { Channel } from '../channel';
-import type { WebhookBody } from './ingest';
 import { validSignature } from './signature';
 import type { IngestSink } from './sink';
+import { cleanBody } from './validate';
 
 /** Meta batches up to 1,000 updates per POST; a few MB is plenty. */
 export const WEBHOOK_BODY_BYTES = 5 * 1024 * 1024;
@@ -50,17 +50,20 @@ export function webhookAcceptor({ channel, ingest, conversations, queue }: Webho
         error: new AppError(403, 'invalid-signature', 'The X-Hub-Signature-256 header is missing or wrong.'),
       };
     }
-    let body: WebhookBody;
+    let parsed: unknown;
     try {
-      body = JSON.parse(raw.toString('utf8')) as WebhookBody;
+      parsed = JSON.parse(raw.toString('utf8'));
     } catch {
       return { status: 400, error: new AppError(400, 'malformed-json', 'The request body is not valid JSON.') };
     }
-    if (body?.object !== 'page' || !Array.isArray(body.entry)) {
+    const object = (parsed as { object?: unknown } | null)?.object;
+    if (object !== 'page' || !Array.isArray((parsed as { entry?: unknown }).entry)) {
       // Not a Page event (another product of the same app): acknowledge, store nothing.
-      log.info('webhook ignored a non-page object', { object: String(body?.object) });
+      log.info('webhook ignored a non-page object', { object: String(object).slice(0, 40) });
       return { status: 200, text: 'IGNORED' };
     }
+    const { body, dropped } = cleanBody(parsed as Record<string, unknown>, state.ownPageId);
+    if (dropped.length) log.info('webhook events dropped', { count: dropped.length, reasons: [...new Set(dropped)].slice(0, 5) });
     const result = await ingest.submit(body, state.appId);
     return {
       status: 200,

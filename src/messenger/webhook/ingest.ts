@@ -83,7 +83,7 @@ export class Ingest implements EventContext {
   }
 
   private async event(pageId: string, e: MessagingEvent): Promise<void> {
-    const at = typeof e.timestamp === 'number' ? e.timestamp : Date.now();
+    const at = e.timestamp;
     const m = e.message;
     if (m && !m.is_echo && m.mid && e.sender?.id && usableAttachments(m).length === 0)
       return plainMessage(this, pageId, e.sender.id, { ...m, mid: m.mid }, at);
@@ -99,8 +99,7 @@ export class Ingest implements EventContext {
     if (e.reaction) return reaction(this, pageId, psid, e.reaction, at);
     if (e.referral) return referral(this, pageId, psid, e.referral, at);
     if (e.message_edit) return edit(this, pageId, psid, e.message_edit, at);
-    const kind = Object.keys(e).filter((k) => !['sender', 'recipient', 'timestamp'].includes(k));
-    return this.skip(`unhandled event kind ${kind.join(',') || 'none'}`);
+    return this.skip(`unhandled event kind ${e.other?.join(',') || 'none'}`);
   }
 
   /** Writes the plain messages collected so far (before any other kind of event, and after the batch's last body). */
