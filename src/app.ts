@@ -10,7 +10,6 @@ import { bearerMiddleware, csrfProtection, requireUser, sessionMiddleware } from
 import { authRouter } from './auth/routes';
 import { usersRouter } from './auth/users-routes';
 import { everyRequest, requestBasics } from './core/every-request';
-import { healthHandler } from './core/health';
 import { badRequest } from './core/errors';
 import { errorHandler, notFoundHandler } from './core/http';
 import { crmRouter } from './crm/routes';
@@ -43,7 +42,7 @@ export function createApp(deps: Deps): Express {
   app.use(webhookRouter(deps));
 
   app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
-  app.get('/healthz', healthHandler(db));
+  app.get('/healthz', deps.health.handler());
 
   // A query parameter given twice arrives as a list, which no route expects: refused, clearly.
   app.use((req, _res, next) => {

@@ -4,6 +4,7 @@ import type { SourceLimits } from './auth/throttle';
 import type { Config } from './config';
 import type { Bus } from './core/bus';
 import type { Db } from './core/db';
+import type { Health } from './core/health';
 import type { DatabaseKey } from './core/key';
 import type { JobQueue } from './core/queue';
 import type { Conversations } from './conversations/service';
@@ -38,4 +39,6 @@ export interface Deps {
   inboxStats: InboxStats;
   live: LiveHub;
   views: Views;
+  /** /healthz: the database answers and takes writes. */
+  health: Health;
 }

@@ -83,6 +83,9 @@ export async function main(): Promise<void> {
   process.on('unhandledRejection', (reason) =>
     log.error('unhandled rejection; the server keeps running', { error: (reason as Error)?.stack ?? String(reason) }),
   );
+  // A file-size limit on the process (ulimit -f) would otherwise kill it at the first write past
+  // it; handled, that write fails like one to a full disk: the request gets an error, the rest runs.
+  process.on('SIGXFSZ', () => log.warn('a write passed the file-size limit (ulimit -f)'));
   let running: RunningServer;
   try {
     running = await start(config);

@@ -10,6 +10,7 @@ import { SourceLimits } from './auth/throttle';
 import type { Config } from './config';
 import { Bus } from './core/bus';
 import { Db } from './core/db';
+import { Health } from './core/health';
 import { resolveDatabaseKey, type DatabaseKey } from './core/key';
 import { log } from './core/log';
 import { migrate } from './core/migrate';
@@ -115,6 +116,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     inboxStats,
     live,
     views,
+    health: new Health(db),
   };
   return Object.assign(deps, {
     async start() {

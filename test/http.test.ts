@@ -14,6 +14,16 @@ describe('HTTP basics', () => {
       assert.deepEqual(res.body, { status: 'ok' });
     });
 
+    it('should answer 503 while the database takes no writes (a full disk, a read-only volume), and 200 once it does', async () => {
+      await ctx.deps.db.exec('PRAGMA query_only = ON');
+      let res = await request(ctx.app).get('/healthz');
+      assert.equal(res.status, 503);
+      assert.deepEqual(res.body, { status: 'unavailable', reason: 'the database takes no writes' });
+      await ctx.deps.db.exec('PRAGMA query_only = OFF');
+      res = await request(ctx.app).get('/healthz');
+      assert.equal(res.status, 200);
+    });
+
     it('should answer 503 when the database does not', async () => {
       await ctx.deps.db.close();
       const res = await request(ctx.app).get('/healthz');

@@ -328,6 +328,20 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     );
   });
 
+  it('should tell Messenger "seen" when a conversation is shown, and again for a message that arrives while it is', async () => {
+    const seenBy = (psid: string) =>
+      fake!.senderActions().filter((c) => c.params.recipient?.id === psid && c.params.sender_action === 'mark_seen');
+    const mehmet = CUSTOMERS.mehmet.psid;
+    assert.equal(seenBy(mehmet).length, 0);
+    await open(page, `/conversations/${ids.mehmet}`);
+    await fake!.waitForCalls((c) => c.params.recipient?.id === mehmet && c.params.sender_action === 'mark_seen', 1, 3000);
+    await say('mehmet', 'Also, do you have a bag for it?');
+    await bubble('do you have a bag for it').waitFor({ timeout: 2000 });
+    await fake!.waitForCalls((c) => c.params.recipient?.id === mehmet && c.params.sender_action === 'mark_seen', 2, 3000);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(seenBy(mehmet).length, 2, 'once per message the customer wrote, not per page event');
+  });
+
   it('should catch up on a message committed between the page render and its stream opening, exactly once', async () => {
     const hold = await holdStreams(page);
     try {

@@ -5,6 +5,7 @@
 // (docs/messenger.md, Batching, retries, duplicates and order).
 import { AppError } from '../../core/errors';
 import { log } from '../../core/log';
+import type { Health } from '../../core/health';
 import type { JobQueue } from '../../core/queue';
 import type { Conversations } from '../../conversations/service';
 import type { Channel } from '../channel';
@@ -34,13 +35,14 @@ export function runAfter(answer: WebhookAnswer): void {
 }
 
 export interface WebhookServices {
+  health: Health;
   channel: Channel;
   ingest: IngestSink;
   conversations: Conversations;
   queue: JobQueue;
 }
 
-export function webhookAcceptor({ channel, ingest, conversations, queue }: WebhookServices) {
+export function webhookAcceptor({ health, channel, ingest, conversations, queue }: WebhookServices) {
   return async (raw: Buffer, signature: string | undefined): Promise<WebhookAnswer> => {
     const state = await channel.state();
     if (!validSignature(raw, signature, state.appSecret)) {
@@ -64,7 +66,12 @@ export function webhookAcceptor({ channel, ingest, conversations, queue }: Webho
     }
     const { body, dropped } = cleanBody(parsed as Record<string, unknown>, state.ownPageId);
     if (dropped.length) log.info('webhook events dropped', { count: dropped.length, reasons: [...new Set(dropped)].slice(0, 5) });
-    const result = await ingest.submit(body, state.appId);
+    const result = await ingest.submit(body, state.appId).catch((err: unknown) => {
+      // Nothing was stored (the transaction rolled back): Meta retries on the 5xx. A full disk is the
+      // usual cause, so /healthz checks for itself next time instead of trusting its last write.
+      health.suspect();
+      throw err;
+    });
     return {
       status: 200,
       text: 'EVENT_RECEIVED',
