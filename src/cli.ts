@@ -69,7 +69,9 @@ const commands: Record<string, Command> = {
         if (!user) throw new UsageError(`no user with the email ${email}`);
         await setPassword(db, user.id, password);
         await audit(db, { actor: 'cli', action: 'user.password-reset', target: user.email });
-        console.log(`Reset the password of ${user.email}; their sessions were signed out and the sign-in limit on the account lifted.`);
+        console.log(
+          `Reset the password of ${user.email}; their sessions were signed out and the sign-in limit on the account lifted.`,
+        );
         if (typeof o.password !== 'string') console.log(`New password (shown once): ${password}`);
         return 0;
       });
