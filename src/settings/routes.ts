@@ -139,6 +139,9 @@ export function settingsRouter(deps: Deps): Router {
       try {
         const page = await graph.me();
         test = { ok: true, message: `Connected to the Page "${page.name ?? page.id}" (${page.id}).` };
+        // The token says which Page it is for: until a Page id is set, that one is this install's
+        // (and events for any other Page are ignored from now on).
+        if (!state.ownPageId && /^\d+$/.test(page.id)) await channel.save({ pageId: page.id });
         if (state.tokenState === 'invalid') await outbox.tokenWorks();
       } catch (err) {
         if (!(err instanceof GraphError)) throw err;

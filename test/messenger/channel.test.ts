@@ -2,6 +2,8 @@
 // writing, cached, and fresh again right after anything changes it.
 import assert from 'node:assert/strict';
 import { SANDBOX_PAGE_ID } from '../../src/messenger/channel';
+import { startFakeGraph } from '../fakes/graph';
+import { addUser, signIn } from '../support/browser-session';
 import { makeContext, type TestContext } from '../support/context';
 
 describe('The Messenger channel state', () => {
@@ -55,5 +57,29 @@ describe('The Messenger channel state', () => {
     } finally {
       await env.close();
     }
+  });
+
+  describe('Settings → Messenger → Test connection', () => {
+    it("should name the Page the token is for, and take it as this install's Page when none is set", async () => {
+      const fake = await startFakeGraph({ validToken: 'EAAtested', pageId: '104729385012345', pageName: 'Corner Bakery' });
+      const live = await makeContext({ GRAPH_API_URL: fake.url });
+      try {
+        await addUser(live.deps.db, 'owner@example.com', 'owner');
+        await live.deps.channel.save({ pageToken: 'EAAtested' });
+        assert.equal((await live.deps.channel.state()).ownPageId, undefined, 'a token, but no Page id yet');
+        const { agent, csrf } = await signIn(live.app, 'owner@example.com');
+        const res = await agent.post('/settings/messenger/test').type('form').send({ _csrf: csrf });
+        assert.equal(res.status, 200);
+        assert.match(
+          res.text,
+          /Connected to the Page &#34;Corner Bakery&#34; \(104729385012345\)|Connected to the Page "Corner Bakery" \(104729385012345\)/,
+        );
+        const state = await live.deps.channel.state();
+        assert.deepEqual([state.pageId, state.ownPageId], ['104729385012345', '104729385012345']);
+      } finally {
+        await live.close();
+        await fake.close();
+      }
+    });
   });
 });
