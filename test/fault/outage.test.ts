@@ -45,10 +45,10 @@ async function gateTo(
 describe('Faults: Meta down, the disk full', function () {
   this.timeout(120_000);
   before(buildOnce);
-  let server: ServerProcess | undefined;
+  let running: ServerProcess | undefined;
   afterEach(async () => {
-    await server?.kill9();
-    server = undefined;
+    await running?.kill9();
+    running = undefined;
   });
 
   describe('Meta unreachable, failing, then slow', () => {
@@ -64,7 +64,7 @@ describe('Faults: Meta down, the disk full', function () {
     });
 
     it('should send every reply exactly once, in the order written, once Meta is back', async () => {
-      server = new ServerProcess(undefined, { FB_PAGE_ACCESS_TOKEN: TOKEN, GRAPH_API_URL: gate.url });
+      const server = (running = new ServerProcess(undefined, { FB_PAGE_ACCESS_TOKEN: TOKEN, GRAPH_API_URL: gate.url }));
       await server.start();
       assert.equal(await postWebhook(server.url, textBody([{ psid: '6300001', mid: 'm_outage', text: 'are you open?' }])), 200);
       const conversationId = (await server.db((db) => db.get<{ id: number }>('SELECT id FROM conversations')))!.id;
@@ -105,7 +105,7 @@ describe('Faults: Meta down, the disk full', function () {
 
   describe('a disk that takes no more writes', () => {
     it('should say so on /healthz, answer the webhook 5xx so Meta retries, write nothing by halves, and recover', async () => {
-      server = new ServerProcess();
+      const server = (running = new ServerProcess());
       await server.start();
       assert.equal(
         await postWebhook(server.url, textBody([{ psid: '6400001', mid: 'm_before', text: 'before the disk filled' }])),

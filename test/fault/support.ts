@@ -68,20 +68,21 @@ export class ServerProcess {
   }
 
   /** SIGKILL: no shutdown at all; resolves once the process is gone. */
-  async kill9(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await gone;
+  kill9(): Promise<{ code: number | null }> {
+    return this.signal('SIGKILL');
   }
 
-  async stop(): Promise<void> {
+  /** SIGTERM: the graceful stop; resolves with the exit code once the process is gone. */
+  stop(): Promise<{ code: number | null }> {
+    return this.signal('SIGTERM');
+  }
+
+  private async signal(signal: NodeJS.Signals): Promise<{ code: number | null }> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await gone;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return { code: child?.exitCode ?? null };
+    const gone = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill(signal);
+    return { code: await gone };
   }
 
   /** A separate connection to the same file (WAL lets it read while the server runs). */
