@@ -54,6 +54,12 @@ export function createApp(deps: Deps): Express {
   app.use(cookieParser());
   app.use(express.urlencoded({ extended: false, limit: '100kb' }));
   app.use(express.json({ limit: '1mb' }));
+  // Express 5 leaves req.body undefined when no parser took the request (no body, another type):
+  // every handler reads a form's fields from an object, present or empty. Uploads set their own.
+  app.use((req, _res, next) => {
+    req.body ??= {};
+    next();
+  });
   app.use(sessionMiddleware(db, config.secureCookies));
   // What the layout shows on every page, error pages included: sandbox mode, a refused Page token,
   // the key beside the data (cached: no query).

@@ -1,6 +1,7 @@
 // First-run setup, sign-in, sign-out, accepting an invitation, and the signed-in user's own account.
 import { Router, type Request, type Response } from 'express';
 import { AppError, notFound } from '../core/errors';
+import { clip } from '../core/format';
 import { formAction } from '../core/http';
 import type { Deps } from '../deps';
 import { audit, auditRepeated } from '../privacy/audit';
@@ -72,7 +73,7 @@ export function authRouter(deps: Deps): Router {
   router.post('/login', async (req, res) => {
     const ip = req.ip ?? 'unknown';
     // An email is at most 254 characters; anything longer is not an account and is not echoed back.
-    const email = field(req, 'email').trim().toLowerCase().slice(0, 254);
+    const email = clip(field(req, 'email').trim().toLowerCase(), 254);
     const next = safeNext(field(req, 'next') || req.query.next);
     const fail = (status: number, error: string) =>
       res.status(status).render('auth/login', { title: 'Sign in', email, next, error });

@@ -22,6 +22,8 @@ const MULTER_ERRORS: Record<string, [number, string, string]> = {
 export function uploads(field: string, maxFiles: number): RequestHandler {
   const parse = multer({
     storage: multer.memoryStorage(),
+    // File names as the browser sent them: UTF-8 (multer's default reads them as latin1).
+    defParamCharset: 'utf8',
     limits: { fileSize: MAX_FILE_BYTES, files: maxFiles, fields: 20, fieldSize: 100 * 1024, parts: maxFiles + 20 },
     fileFilter: (req, _file, accept) => {
       if (req.apiToken || csrfValid(req)) return accept(null, true);

@@ -41,3 +41,16 @@ export function timeLeft(until: number, now = Date.now()): string {
   const m = Math.floor((ms % HOUR) / 60000);
   return h > 0 ? `${h} h ${m} min` : `${m} min`;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Text cut to at most `max` UTF-16 units without splitting a character (an emoji is two units), and
+ * with any half character it came with replaced: a lone surrogate breaks encodeURIComponent, and
+ * with it every link built from the text.
+ */
+export function clip(text: string, max: number): string {
+  let cut = text.length > max ? text.slice(0, max) : text;
+  if (/[\uD800-\uDBFF]$/.test(cut) && text.length > max) cut = cut.slice(0, -1);
+  return cut.replace(LONE_SURROGATE, '\uFFFD');
+}

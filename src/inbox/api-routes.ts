@@ -8,6 +8,7 @@ import { displayName } from '../conversations/names';
 import { getConversation, listMessages, STATUSES, type ConversationStatus } from '../conversations/queries';
 import type { ConversationChange } from '../conversations/workflow';
 import { AppError, badRequest } from '../core/errors';
+import { clip } from '../core/format';
 import { routeEntity } from '../core/http';
 import type { Deps } from '../deps';
 import { listConversations } from './list';
@@ -153,7 +154,7 @@ export function apiRouter(deps: Deps): Router {
     res.set({
       'Content-Type': type,
       'Content-Length': String(file.data.length),
-      'Content-Disposition': `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(file.name ?? `${file.type}`)}`,
+      'Content-Disposition': `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(clip(file.name ?? file.type, 200))}`,
       'Cache-Control': 'private, max-age=3600',
       'Content-Security-Policy': "default-src 'none'; sandbox",
     });

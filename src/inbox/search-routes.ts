@@ -2,6 +2,7 @@
 // is not a boosted navigation) only the results list.
 import { Router, type Request } from 'express';
 import { requireUser } from '../auth/middleware';
+import { clip } from '../core/format';
 import type { Deps } from '../deps';
 import { MATCH_WINDOW, searchContacts, searchMessagePage } from './search';
 
@@ -17,7 +18,7 @@ export function searchRouter(deps: Deps): Router {
   const router = Router();
 
   router.get('/search', requireUser, async (req, res) => {
-    const q = typeof req.query.q === 'string' ? req.query.q.slice(0, 200) : '';
+    const q = typeof req.query.q === 'string' ? clip(req.query.q, 200) : '';
     const requested = Number(req.query.page);
     const page = Number.isSafeInteger(requested) && requested > 1 ? Math.min(requested, MATCH_WINDOW / PAGE_SIZE) : 1;
     const found = await searchMessagePage(db, q, { limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE });

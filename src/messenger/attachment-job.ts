@@ -7,6 +7,7 @@
 // own table (simulator.ts names them with an address that can never resolve).
 import path from 'node:path';
 import type { Db } from '../core/db';
+import { clip } from '../core/format';
 import { log } from '../core/log';
 import { RetryLater } from '../core/queue';
 import { pendingDownload, settleDownload } from '../conversations/attachments';
@@ -29,9 +30,9 @@ function decoded(name: string): string {
 
 function fileName(url: URL, contentType: string, disposition: string | null, type: string): string {
   const fromHeader = disposition && /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
-  if (fromHeader) return decoded(fromHeader).slice(0, 200);
+  if (fromHeader) return clip(decoded(fromHeader), 200);
   const base = path.basename(url.pathname);
-  if (base && base.includes('.')) return decoded(base).slice(0, 200);
+  if (base && base.includes('.')) return clip(decoded(base), 200);
   const ext = contentType.split('/')[1]?.split(';')[0] ?? 'bin';
   return `${type}.${ext}`;
 }

@@ -5,6 +5,7 @@ import { Router, type Request, type Response } from 'express';
 import { requireOwner, requireUser } from '../auth/middleware';
 import { uploads } from '../auth/uploads';
 import { AppError } from '../core/errors';
+import { clip } from '../core/format';
 import { listMessages } from '../conversations/queries';
 import { findThread } from '../conversations/threads';
 import type { Deps } from '../deps';
@@ -34,7 +35,7 @@ export function simulatorRouter(deps: Deps): Router {
 
   async function render(req: Request, res: Response, extra: { error?: string; name?: string } = {}, status = 200) {
     const state = await channel.state();
-    const name = extra.name ?? (typeof req.query.name === 'string' ? req.query.name.slice(0, 80) : '');
+    const name = extra.name ?? (typeof req.query.name === 'string' ? clip(req.query.name, 80) : '');
     const customers = await db.all<{ name: string }>(
       "SELECT k.name FROM contacts k WHERE k.psid LIKE '9%' AND length(k.psid) = 16 AND k.name IS NOT NULL ORDER BY k.updated_at DESC LIMIT 20",
     );
@@ -53,16 +54,14 @@ export function simulatorRouter(deps: Deps): Router {
 
   // htmx polls this every two seconds: the customer's side of the conversation.
   router.get('/simulator/thread', requireUser, requireOwner, async (req, res) => {
-    const name = typeof req.query.name === 'string' ? req.query.name.slice(0, 80) : '';
+    const name = typeof req.query.name === 'string' ? clip(req.query.name, 80) : '';
     res.render('messenger/_phone', { customer: await customerView(name || undefined) });
   });
 
   router.post('/simulator', requireUser, requireOwner, uploads('file', 1), async (req, res) => {
     const state = await channel.state();
     if (!state.sandbox) throw new AppError(409, 'not-sandbox', 'The Simulator only works in sandbox mode (no Page token set).');
-    const name = String(req.body?.name ?? '')
-      .trim()
-      .slice(0, 80);
+    const name = clip(String(req.body?.name ?? '').trim(), 80);
     const text = String(req.body?.text ?? '').trim();
     const upload = (req.files as Express.Multer.File[] | undefined)?.[0];
     const file = upload
