@@ -5,6 +5,7 @@ import { createApiToken, listApiTokens, revokeApiToken, tokenStatus } from './au
 import { generatePassword } from './auth/passwords';
 import { createUser, findUserByEmail, isRole, normalizeEmail, setPassword } from './auth/users';
 import { applyTimeZone, ConfigError, loadConfig, type Config } from './config';
+import { DataDirError } from './core/data-dir';
 import { DatabaseKeyError } from './core/db';
 import { AppError } from './core/errors';
 import { setLogLevel } from './core/log';
@@ -185,6 +186,7 @@ export async function runCli(argv: string[]): Promise<void> {
       err instanceof ConfigError ||
       err instanceof AppError ||
       err instanceof DatabaseKeyError ||
+      err instanceof DataDirError ||
       err instanceof MigrationError ||
       e.code?.startsWith('ERR_PARSE_ARGS');
     process.stderr.write(`chatx ${name}: ${known ? e.message : `failed: ${e.message}`}\n`);

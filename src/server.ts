@@ -5,6 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { applyTimeZone, ConfigError, describeConfig, loadConfig, type Config } from './config';
+import { DataDirError } from './core/data-dir';
 import { DatabaseKeyError } from './core/db';
 import { requestBasics } from './core/every-request';
 import { log, setLogLevel } from './core/log';
@@ -90,7 +91,7 @@ export async function main(): Promise<void> {
   try {
     running = await start(config);
   } catch (err) {
-    if (err instanceof DatabaseKeyError || err instanceof MigrationError) fatal(err.message);
+    if (err instanceof DatabaseKeyError || err instanceof MigrationError || err instanceof DataDirError) fatal(err.message);
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') fatal(`port ${config.port} is already in use (set PORT)`);
     if (e.code === 'EACCES') fatal(`no permission to use ${config.dataDir} or port ${config.port}`);

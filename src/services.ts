@@ -3,12 +3,12 @@
 // reverse (close). It can also close the database (both connections: this one and the webhook's
 // writer thread) and open it again with another key while the process runs (reopen), which is what
 // key rotation, restore and wipe need.
-import fs from 'node:fs';
 import path from 'node:path';
 import { liveSessionIds } from './auth/sessions';
 import { SourceLimits } from './auth/throttle';
 import type { Config } from './config';
 import { Bus } from './core/bus';
+import { prepareDataDir } from './core/data-dir';
 import { Db } from './core/db';
 import { Health } from './core/health';
 import { resolveDatabaseKey, type DatabaseKey } from './core/key';
@@ -59,7 +59,7 @@ export function databaseFile(config: Config): string {
 export async function buildServices(config: Config, options: BuildOptions = {}): Promise<Services> {
   // Files this process creates (the database, its WAL, backups, exports) are for its own user only.
   process.umask(0o077);
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  prepareDataDir(config.dataDir);
   const key: DatabaseKey = resolveDatabaseKey(config);
   const file = databaseFile(config);
   const db = await Db.open(file, key.passphrase);

@@ -1,11 +1,14 @@
 // Meta unreachable (connections refused), failing (5xx) and slow, while replies wait: each reply
 // reaches Meta exactly once, in the order it was written. And a disk that takes no more writes:
 // /healthz says so, the webhook answers 5xx so Meta retries, nothing is half-written, and all is
-// well again when the space returns.
+// well again when the space returns. A data dir mounted read-only: said plainly at start, untouched.
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { startFakeGraph, type FakeGraph } from '../fakes/graph';
-import { buildOnce, PAGE, postWebhook, SECRET, ServerProcess, textBody, TOKEN } from './support';
+import { buildOnce, canMountReadOnly, PAGE, postWebhook, SECRET, ServerProcess, textBody, TOKEN } from './support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -143,6 +146,38 @@ describe('Faults: Meta down, the disk full', function () {
       assert.deepEqual(state, { messages: 6, contacts: 2, conversations: 2, unread: 6, orphans: 0 });
       assert.equal((await server.db((db) => db.get<{ quick_check: string }>('PRAGMA quick_check')))!.quick_check, 'ok');
       assert.equal(server.child!.exitCode, null, 'the server kept running');
+    });
+  });
+
+  describe('a data dir mounted read-only', () => {
+    it('should refuse to start with a message that names the folder and the cause, change nothing, and start once it is writable', async function () {
+      if (!canMountReadOnly()) {
+        console.warn('    (skipped: this machine cannot mount a folder read-only in a namespace of its own)');
+        return this.skip();
+      }
+      const server = (running = new ServerProcess());
+      await server.start();
+      assert.equal(await postWebhook(server.url, textBody([{ psid: '6500001', mid: 'm_ro', text: 'stored before' }])), 200);
+      await server.stop();
+      const snapshot = () =>
+        fs
+          .readdirSync(server.dataDir)
+          .sort()
+          .map((name) => {
+            const bytes = fs.readFileSync(path.join(server.dataDir, name));
+            return `${name} ${crypto.createHash('sha256').update(bytes).digest('hex')}`;
+          });
+      const before = snapshot();
+
+      const { code } = await server.startOnReadOnlyDataDir();
+      assert.equal(code, 1, server.output);
+      assert.match(server.output, new RegExp(`cannot write to DATA_DIR ${server.dataDir}: it is on a read-only file system`));
+      assert.doesNotMatch(server.output, /\n\s+at /, 'no stack trace');
+      assert.deepEqual(snapshot(), before, 'nothing in the data dir changed');
+
+      await server.start(); // mounted read-write again
+      const stored = await server.db((db) => db.all<{ text: string }>('SELECT text FROM messages'));
+      assert.deepEqual(stored, [{ text: 'stored before' }]);
     });
   });
 });

@@ -33,7 +33,35 @@ export class ServerProcess {
 
   /** Starts the server and waits until /healthz answers 200. */
   async start(extra: Record<string, string> = {}): Promise<void> {
-    this.child = spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], {
+    this.spawn(process.execPath, [path.join(ROOT, 'dist', 'server.js')], extra);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (this.child!.exitCode !== null) throw new Error(`the server exited (${this.child!.exitCode}):\n${this.output}`);
+      try {
+        if ((await fetch(`${this.url}/healthz`)).ok) return;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) throw new Error(`the server did not become healthy:\n${this.output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * Starts the server in a mount namespace of its own in which the data dir is mounted read-only
+   * (as a volume mounted `:ro` would be), and resolves with its exit code once it has stopped.
+   */
+  async startOnReadOnlyDataDir(): Promise<{ code: number | null }> {
+    const dir = this.dataDir;
+    const script = 'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1" && shift && exec "$@"';
+    this.spawn('unshare', ['--mount', 'sh', '-c', script, 'sh', dir, process.execPath, path.join(ROOT, 'dist', 'server.js')]);
+    const child = this.child!;
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    return { code };
+  }
+
+  private spawn(command: string, args: string[], extra: Record<string, string> = {}): void {
+    this.child = spawn(command, args, {
       env: {
         PATH: process.env.PATH ?? '',
         DATA_DIR: this.dataDir,
@@ -50,17 +78,6 @@ export class ServerProcess {
     });
     this.child.stdout!.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (this.child.exitCode !== null) throw new Error(`the server exited (${this.child.exitCode}):\n${this.output}`);
-      try {
-        if ((await fetch(`${this.url}/healthz`)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`the server did not become healthy:\n${this.output}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
   }
 
   get pid(): number {
@@ -108,6 +125,20 @@ export class ServerProcess {
   apiToken(role: 'owner' | 'staff' = 'staff'): Promise<string> {
     return this.db(async (db) => (await createApiToken(db, { name: `fault-${crypto.randomUUID()}`, role })).token);
   }
+}
+
+/** Whether this machine lets a process mount in a namespace of its own (root with CAP_SYS_ADMIN). */
+export function canMountReadOnly(): boolean {
+  const dir = tempDir('chatx-ro-probe-');
+  const probe = spawnSync('unshare', [
+    '--mount',
+    'sh',
+    '-c',
+    'mount --bind "$1" "$1" && mount -o remount,ro,bind "$1"',
+    'sh',
+    dir,
+  ]);
+  return probe.status === 0;
 }
 
 export function textBody(events: { psid: string; mid: string; text: string; at?: number }[]): string {
