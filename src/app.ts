@@ -12,6 +12,7 @@ import { usersRouter } from './auth/users-routes';
 import { everyRequest, requestBasics } from './core/every-request';
 import { badRequest } from './core/errors';
 import { errorHandler, notFoundHandler } from './core/http';
+import { contactsApiRouter } from './crm/api-routes';
 import { crmRouter } from './crm/routes';
 import type { Deps } from './deps';
 import { apiRouter } from './inbox/api-routes';
@@ -19,9 +20,14 @@ import { cannedRouter } from './inbox/canned-routes';
 import { conversationRouter } from './inbox/conversation-routes';
 import { inboxRouter } from './inbox/routes';
 import { searchRouter } from './inbox/search-routes';
+import { dataDeletionCallbackRouter } from './messenger/data-deletion-routes';
 import { simulatorRouter } from './messenger/simulator-routes';
 import { webhookRouter } from './messenger/webhook/routes';
+import { deletionRouter } from './privacy/deletion-routes';
+import { auditRouter } from './privacy/audit-routes';
+import { exportRouter } from './privacy/export-routes';
 import { privacyRouter } from './privacy/routes';
+import { vaultRouter } from './privacy/vault-routes';
 import { settingsRouter } from './settings/routes';
 import { tokensRouter } from './settings/tokens-routes';
 import { ROOT, templateOptions, VIEWS_DIR } from './views';
@@ -40,6 +46,7 @@ export function createApp(deps: Deps): Express {
   app.use(everyRequest(requestBasics({ https: config.publicUrl.startsWith('https:') })));
   // Before any body parser: the webhook's signature is checked over the raw bytes.
   app.use(webhookRouter(deps));
+  app.use(dataDeletionCallbackRouter(deps));
 
   app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
   app.get('/healthz', deps.health.handler());
@@ -62,12 +69,15 @@ export function createApp(deps: Deps): Express {
   });
   app.use(sessionMiddleware(db, config.secureCookies));
   // What the layout shows on every page, error pages included: sandbox mode, a refused Page token,
-  // the key beside the data (cached: no query).
+  // the key beside the data (cached: no query), deletion requests coming due.
   app.use(async (req, res, next) => {
     res.locals.path = req.path;
     res.locals.nav = '';
     res.locals.keyBesideData = deps.databaseKey.source === 'generated';
     if (!req.path.startsWith('/api/')) Object.assign(res.locals, await views.current());
+    // The owner is reminded of deletion requests due within a week (cached: no query on most pages).
+    if (req.session?.user.role === 'owner' && !req.path.startsWith('/api/'))
+      res.locals.deletionsDue = await deps.deletions.dueSoon();
     next();
   });
   // The JSON API takes a bearer token (or the browser session); nothing under it is public.
@@ -75,6 +85,7 @@ export function createApp(deps: Deps): Express {
   app.use(csrfProtection);
 
   app.use(apiRouter(deps));
+  app.use(contactsApiRouter(deps));
   app.use(authRouter(deps));
   app.use(usersRouter(deps));
   app.use(inboxRouter(deps));
@@ -86,6 +97,10 @@ export function createApp(deps: Deps): Express {
   app.use(settingsRouter(deps));
   app.use(tokensRouter(deps));
   app.use(privacyRouter(deps));
+  app.use(vaultRouter(deps));
+  app.use(exportRouter(deps));
+  app.use(auditRouter(deps));
+  app.use(deletionRouter(deps));
 
   app.use(notFoundHandler);
   app.use(errorHandler);

@@ -1,5 +1,6 @@
 // The admin CLI of the contract: `npm run cli -- <command>` or `chatx <command>` in the Docker image.
 // Each command prints a clear result and exits 0, or prints one line saying why and exits non-zero.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createApiToken, listApiTokens, revokeApiToken, tokenStatus } from './auth/api-tokens';
 import { generatePassword } from './auth/passwords';
@@ -13,6 +14,9 @@ import { MigrationError } from './core/migrate';
 import type { Deps } from './deps';
 import { runDoctor } from './doctor';
 import { audit } from './privacy/audit';
+import { withExportConnection } from './privacy/export-connection';
+import { checkExportTarget, exportProgressLine, exportToFile } from './privacy/export-file';
+import { backupCommand, rekeyCommand, restoreCommand, wipeCommand } from './privacy/vault-cli';
 import { buildServices } from './services';
 
 class UsageError extends Error {}
@@ -147,6 +151,53 @@ const commands: Record<string, Command> = {
         console.log(`Revoked the API token "${token.name}" (id ${token.id}); it no longer opens the API.`);
         return 0;
       });
+    },
+  },
+  export: {
+    usage: 'export --out FILE.zip',
+    options: { out: { type: 'string' } },
+    run: (config, o) => {
+      const out = required(o, 'out');
+      checkExportTarget(out);
+      return withServices(config, async ({ db, databaseKey }) => {
+        await audit(db, { actor: 'cli', action: 'export.full', detail: { via: 'cli', file: path.basename(out) } });
+        const progress = process.stderr.isTTY ? exportProgressLine() : undefined;
+        const result = await withExportConnection(db.file, databaseKey.passphrase, (reader) =>
+          exportToFile(reader, out, progress),
+        );
+        if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+        const c = result.counts;
+        const n = (x: number, word: string) => `${x.toLocaleString('en')} ${word}${x === 1 ? '' : 's'}`;
+        console.log(
+          `Exported ${n(c.messages, 'message')}, ${n(c.contacts, 'contact')}, ${n(c.conversations, 'conversation')} and ${n(c.files, 'file')} ` +
+            `to ${result.file} (${(result.bytes / 2 ** 20).toFixed(1)} MB). It is not encrypted: keep it safe.`,
+        );
+        return 0;
+      });
+    },
+  },
+  backup: {
+    usage: 'backup --out FILE.db',
+    options: { out: { type: 'string' } },
+    run: (config, o) => backupCommand(config, required(o, 'out')),
+  },
+  restore: {
+    usage: 'restore --from FILE.db [--key-file F]',
+    options: { from: { type: 'string' }, 'key-file': { type: 'string' } },
+    run: (config, o) =>
+      restoreCommand(config, required(o, 'from'), o['key-file'] === undefined ? undefined : required(o, 'key-file')),
+  },
+  rekey: {
+    usage: 'rekey [--new-key-file F]',
+    options: { 'new-key-file': { type: 'string' } },
+    run: (config, o) => rekeyCommand(config, o['new-key-file'] === undefined ? undefined : required(o, 'new-key-file')),
+  },
+  wipe: {
+    usage: 'wipe --yes',
+    options: { yes: { type: 'boolean' } },
+    run: (config, o) => {
+      if (o.yes !== true) throw new UsageError('wipe deletes the database and every backup; add --yes to confirm');
+      return wipeCommand(config);
     },
   },
   doctor: {

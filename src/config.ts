@@ -15,6 +15,8 @@ export interface Config {
   /** The passphrase from DATABASE_KEY or DATABASE_KEY_FILE; undefined means "use or create DATA_DIR/db.key". */
   databaseKey?: string;
   databaseKeySource: 'env' | 'file' | 'generated';
+  /** DATABASE_KEY_FILE's path, when the key comes from there (key rotation names the file to update). */
+  databaseKeyFile?: string;
   publicUrl: string;
   secureCookies: boolean;
   fb: {
@@ -39,6 +41,8 @@ export interface Config {
   logLevel: LogLevel;
   /** Express `trust proxy`: which hops may set X-Forwarded-For (the sign-in throttle counts per client IP). */
   trustProxy: string;
+  /** BACKUP_KEEP: how many nightly backups DATA_DIR/backups keeps; 0 turns the nightly backup off. */
+  backupKeep: number;
   /** NODE_ENV=development (npm run dev): templates are re-read on every request. */
   development: boolean;
 }
@@ -124,7 +128,16 @@ function timeZone(env: Env): string {
   return value;
 }
 
-function databaseKey(env: Env): Pick<Config, 'databaseKey' | 'databaseKeySource'> {
+function wholeNumber(env: Env, name: string, fallback: number, max: number): number {
+  const value = optional(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) > max) {
+    throw new ConfigError(name, `must be a whole number from 0 to ${max} (got "${value}")`);
+  }
+  return Number(value);
+}
+
+function databaseKey(env: Env): Pick<Config, 'databaseKey' | 'databaseKeySource' | 'databaseKeyFile'> {
   const direct = env.DATABASE_KEY;
   const file = optional(env, 'DATABASE_KEY_FILE');
   if (direct !== undefined && direct !== '' && file !== undefined) {
@@ -144,7 +157,7 @@ function databaseKey(env: Env): Pick<Config, 'databaseKey' | 'databaseKeySource'
     // A secret file usually ends with a newline that is not part of the key.
     const key = content.replace(/\r?\n$/, '');
     if (key === '') throw new ConfigError('DATABASE_KEY_FILE', `${file} is empty`);
-    return { databaseKey: key, databaseKeySource: 'file' };
+    return { databaseKey: key, databaseKeySource: 'file', databaseKeyFile: path.resolve(file) };
   }
   return { databaseKey: undefined, databaseKeySource: 'generated' };
 }
@@ -194,6 +207,7 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
     development: env.NODE_ENV === 'development',
     trustProxy: optional(env, 'TRUST_PROXY') ?? 'loopback',
+    backupKeep: wholeNumber(env, 'BACKUP_KEEP', 7, 1000),
   };
 }
 

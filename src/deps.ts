@@ -15,6 +15,8 @@ import type { Channel } from './messenger/channel';
 import type { Outbox } from './messenger/outbox/outbox';
 import type { ReadReceipts } from './messenger/read-receipts';
 import type { IngestSink } from './messenger/webhook/sink';
+import type { Deletions } from './privacy/deletions';
+import type { Vault } from './privacy/vault';
 import type { Views } from './views';
 
 export interface Deps {
@@ -41,4 +43,8 @@ export interface Deps {
   views: Views;
   /** /healthz: the database answers and takes writes. */
   health: Health;
+  /** Deletion requests and their deadlines; the one way a person's data is erased. */
+  deletions: Deletions;
+  /** The database as a whole: backups, restore, key rotation, wipe. */
+  vault: Vault;
 }

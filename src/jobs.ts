@@ -6,6 +6,8 @@ import { purgeExpiredSessions } from './auth/sessions';
 import { purgeAccountFailures } from './auth/throttle';
 import { log } from './core/log';
 import type { Deps } from './deps';
+import { purgeReceipts } from './messenger/webhook/receipts';
+import { applyRetention } from './privacy/retention';
 
 export interface Job {
   name: string;
@@ -59,13 +61,37 @@ export const jobs: Job[] = [
     },
   },
   {
+    // Deletion requests whose 30 days are up are carried out; also run at every start (below), so
+    // a deadline that passed while ChatX was down is met as soon as it is back.
+    name: 'deletion-deadlines',
+    schedule: '7 * * * *',
+    run: ({ deletions }) => deletions.pass(),
+  },
+  {
+    // Optional retention (off by default): people quiet for longer than the set months are erased.
+    name: 'retention',
+    schedule: '23 3 * * *',
+    run: async (deps) => {
+      const erased = await applyRetention(deps);
+      if (erased) log.info('erased people past the retention period', { erased });
+    },
+  },
+  {
     name: 'purge-expired-sessions',
     schedule: '17 * * * *',
     run: async ({ db }) => {
       const removed = await purgeExpiredSessions(db);
       if (removed) log.info('purged expired sessions', { removed });
       await purgeAccountFailures(db);
+      await purgeReceipts(db);
     },
+  },
+  {
+    // An encrypted copy into DATA_DIR/backups each night (03:30 in TZ), keeping the newest
+    // BACKUP_KEEP (0: off); the copy is made beside the serving connections (privacy/db-files.ts).
+    name: 'nightly-backup',
+    schedule: '30 3 * * *',
+    run: ({ vault }) => vault.nightly(),
   },
 ];
 
@@ -108,6 +134,7 @@ export function startJobs(deps: Deps, list: Job[] = jobs): JobRunner {
     .then(() => deps.queue.kick())
     .catch((err: Error) => log.error('job queue recovery failed', { error: err.message }));
   void deps.outbox.kick();
+  if (list.some((j) => j.name === 'deletion-deadlines')) void runNow('deletion-deadlines');
 
   return {
     runNow,

@@ -5,8 +5,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { applyTimeZone, ConfigError, describeConfig, loadConfig, type Config } from './config';
-import { DataDirError } from './core/data-dir';
+import { DataDirError, prepareDataDir } from './core/data-dir';
 import { DatabaseKeyError } from './core/db';
+import { DataDirBusyError, lockDataDir } from './core/instance-lock';
 import { requestBasics } from './core/every-request';
 import { log, setLogLevel } from './core/log';
 import { MigrationError } from './core/migrate';
@@ -24,11 +25,26 @@ export interface RunningServer {
 }
 
 export async function start(config: Config): Promise<RunningServer> {
-  const services = await buildServices(config, { writerThread: true });
+  prepareDataDir(config.dataDir);
+  // Held while the server runs: a second server on the same data refuses to start, and the CLI's
+  // restore, rekey and wipe refuse to run beside it.
+  const lock = await lockDataDir(config.dataDir).catch((err: Error) => {
+    if (err instanceof DataDirBusyError) throw new DataDirError(`another ChatX is already running on ${config.dataDir}`);
+    log.warn('no lock on DATA_DIR; the CLI cannot tell that this server runs', { error: err.message });
+    return undefined;
+  });
+  let services: Services;
+  try {
+    services = await buildServices(config, { writerThread: true });
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
   try {
     await services.start();
   } catch (err) {
     await services.close();
+    await lock?.release();
     throw err;
   }
   const app = createApp(services);
@@ -43,6 +59,7 @@ export async function start(config: Config): Promise<RunningServer> {
     });
   } catch (err) {
     await services.close();
+    await lock?.release();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
@@ -59,6 +76,7 @@ export async function start(config: Config): Promise<RunningServer> {
       await closed;
       clearTimeout(force);
       await services.close();
+      await lock?.release();
     })());
   return { services, server, url, stop };
 }

@@ -28,6 +28,8 @@ import { profileJob } from './messenger/profile-job';
 import { ReadReceipts } from './messenger/read-receipts';
 import { senderActionJob } from './messenger/sender-action-job';
 import { InProcessIngest, WorkerIngest } from './messenger/webhook/sink';
+import { Deletions } from './privacy/deletions';
+import { Vault } from './privacy/vault';
 import { createViews } from './views';
 
 export interface Services extends Deps {
@@ -98,7 +100,10 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       workflow.markRead(id).catch((err: Error) => log.error('marking a viewed conversation read failed', { error: err.message })),
   });
 
+  const deletions = new Deletions(db, conversations, channel, config);
+
   let jobs: JobRunner | undefined;
+  let started = false;
   let closed: Promise<void> | undefined;
   const deps: Deps = {
     config,
@@ -117,9 +122,13 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     live,
     views,
     health: new Health(db),
+    deletions,
+    // Restore, key rotation and wipe go through this builder's reopen (below).
+    vault: new Vault({ config, db, key, live, deletions, reopen: (passphrase, between) => services.reopen(passphrase, between) }),
   };
-  return Object.assign(deps, {
+  const services: Services = Object.assign(deps, {
     async start() {
+      started = true;
       // Checkpoints are the wal-checkpoint job's, in quiet moments (jobs.ts), not every 1,000 pages.
       await db.exec('PRAGMA wal_autocheckpoint = 0');
       // The writer thread derives the key on a connection of its own, about a third of a second:
@@ -133,7 +142,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         live.close();
         // Together: the cron jobs may be waiting on a pass of the sender or the queue, which give
         // their work in flight two seconds and then abandon it (it is picked up after the restart).
-        await Promise.all([jobs?.stop(), outbox.stop(), queue.stop()]);
+        await Promise.all([jobs?.stop(), outbox.stop(), queue.stop(), deps.deletions.stop()]);
         await ingest.close();
         await db.close();
       })();
@@ -147,10 +156,14 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         await migrate(db);
         key.passphrase = passphrase;
       } finally {
+        // A new connection: the per-connection choice start() made holds for it too.
+        if (started) await db.exec('PRAGMA wal_autocheckpoint = 0');
         channel.invalidate();
         inboxStats.invalidate();
+        deletions.invalidate();
         await ingest.reopen(key.passphrase);
       }
     },
   });
+  return services;
 }

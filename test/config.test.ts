@@ -31,6 +31,7 @@ describe('config', () => {
     assert.equal(c.tz, 'UTC');
     assert.equal(c.logLevel, 'info');
     assert.equal(c.databaseKeySource, 'generated');
+    assert.equal(c.backupKeep, 7);
   });
 
   it('should default AI_MODE to suggest once a provider is set', () => {
@@ -50,6 +51,8 @@ describe('config', () => {
     ['FB_PAGE_ID', { FB_PAGE_ID: 'my-page' }, /^FB_PAGE_ID: /],
     ['DATABASE_KEY_FILE', { DATABASE_KEY_FILE: '/nonexistent/key' }, /^DATABASE_KEY_FILE: cannot read/],
     ['DATABASE_KEY', { DATABASE_KEY: 'a', DATABASE_KEY_FILE: '/etc/hostname' }, /^DATABASE_KEY: .*not both/],
+    ['BACKUP_KEEP', { BACKUP_KEEP: 'seven' }, /^BACKUP_KEEP: must be a whole number from 0 to 1000 \(got "seven"\)$/],
+    ['BACKUP_KEEP', { BACKUP_KEEP: '-1' }, /^BACKUP_KEEP: /],
   ];
   for (const [name, env, pattern] of bad) {
     it(`should name ${name} when ${JSON.stringify(env)} is wrong`, () => {

@@ -68,13 +68,6 @@ export async function listMessages(
   return messages.map((m) => ({ ...m, attachments: attachments.filter((a) => a.message_id === m.id) }));
 }
 
-/** One message as the conversation view renders it (a live update). */
-export async function shownMessage(db: Queryable, messageId: number): Promise<ShownMessage | undefined> {
-  const row = await db.get<{ conversation_id: number }>('SELECT conversation_id FROM messages WHERE id = ?', [messageId]);
-  if (!row) return undefined;
-  return (await listMessages(db, row.conversation_id, { includeNotes: true, onlyId: messageId }))[0];
-}
-
 export interface ConversationDetail {
   id: number;
   status: ConversationStatus;

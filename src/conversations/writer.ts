@@ -4,6 +4,7 @@
 // writer's lookups and collected rows across its bodies (withOutcome), each body with its own outcome.
 import type { Queryable } from '../core/db';
 import { emptyOutcome, type Outcome } from './changes';
+import { erasedAt } from './erase';
 import { PlainMessages, type PlainMessage } from './plain-messages';
 import { createThreads, findThread, findThreads, threadKey, type Person, type Thread } from './threads';
 
@@ -13,6 +14,8 @@ interface Shared {
   threads: Map<string, Thread>;
   /** People looked up in this transaction who have no thread yet. */
   absent: Set<string>;
+  /** When people of this transaction were erased, if lately (threadKey → time); see erase.ts. */
+  erased: Map<string, number | undefined>;
   plain: PlainMessages;
   /** Writes whose result nothing waits for (conversation touches); awaited before the commit. */
   pending: Promise<unknown>[];
@@ -22,7 +25,13 @@ export class ConversationWriter {
   constructor(
     readonly tx: Queryable,
     readonly outcome: Outcome = emptyOutcome(),
-    private readonly shared: Shared = { threads: new Map(), absent: new Set(), plain: new PlainMessages(), pending: [] },
+    private readonly shared: Shared = {
+      threads: new Map(),
+      absent: new Set(),
+      erased: new Map(),
+      plain: new PlainMessages(),
+      pending: [],
+    },
   ) {}
 
   /** A writer in the same transaction, sharing lookups and collected rows, recording into `outcome`. */
@@ -33,13 +42,25 @@ export class ConversationWriter {
   /** Looks up many people in one query (every sender of a webhook batch) instead of one per event. */
   async prefetch(people: Person[]): Promise<void> {
     const unknown = people.filter((p) => !this.shared.threads.has(threadKey(p.pageId, p.psid)));
-    const found = await findThreads(this.tx, unknown);
+    const [found, erased] = await Promise.all([findThreads(this.tx, unknown), erasedAt(this.tx, unknown)]);
     for (const p of unknown) {
       const key = threadKey(p.pageId, p.psid);
       const thread = found.get(key);
       if (thread) this.shared.threads.set(key, thread);
       else this.shared.absent.add(key);
+      this.shared.erased.set(key, erased.get(key));
     }
+  }
+
+  /**
+   * Whether an event at `at` from this person comes from before their data was erased (a late
+   * retry from Meta): such an event must not bring them back. Prefetched people cost no query.
+   */
+  async fromBeforeErasure(pageId: string, psid: string, at: number): Promise<boolean> {
+    const key = threadKey(pageId, psid);
+    if (!this.shared.erased.has(key)) this.shared.erased.set(key, (await erasedAt(this.tx, [{ pageId, psid }])).get(key));
+    const erased = this.shared.erased.get(key);
+    return erased !== undefined && at <= erased;
   }
 
   /** The person's thread, if they have written before (looked up once per transaction). */

@@ -22,6 +22,9 @@ export function listMigrations(dir = MIGRATIONS_DIR): Migration[] {
     .sort((a, b) => a.version - b.version);
 }
 
+/** The first line of a migration that rebuilds tables (see migrate). */
+export const FOREIGN_KEYS_OFF = '-- migrate: foreign_keys off';
+
 export class MigrationError extends Error {
   constructor(migration: Migration, cause: Error) {
     super(`migration ${path.basename(migration.file)} failed: ${cause.message}`);
@@ -41,9 +44,20 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<number[]> {
   for (const migration of listMigrations(dir)) {
     if (done.has(migration.version)) continue;
     const sql = fs.readFileSync(migration.file, 'utf8');
+    // A migration that rebuilds a table others point at says so on its first line: foreign keys
+    // are off while it runs (dropping the old table must not cascade), which SQLite only allows
+    // outside a transaction, and every reference is checked before it commits.
+    // https://sqlite.org/lang_altertable.html#otheralter
+    const rebuild = sql.startsWith(FOREIGN_KEYS_OFF);
+    if (rebuild) await db.exec('PRAGMA foreign_keys = OFF');
     try {
       await db.transaction(async (tx) => {
         await tx.exec(sql);
+        if (rebuild) {
+          const broken = await tx.all<{ table: string }>('PRAGMA foreign_key_check');
+          if (broken.length)
+            throw new Error(`it leaves broken references in ${[...new Set(broken.map((b) => b.table))].join(', ')}`);
+        }
         await tx.run('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)', [
           migration.version,
           migration.name,
@@ -52,6 +66,8 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<number[]> {
       });
     } catch (err) {
       throw new MigrationError(migration, err as Error);
+    } finally {
+      if (rebuild) await db.exec('PRAGMA foreign_keys = ON');
     }
     log.info('applied migration', { version: migration.version, name: migration.name });
     applied.push(migration.version);

@@ -59,6 +59,23 @@ export async function enqueueJobs(db: Queryable, jobs: NewJob[]): Promise<void> 
   }
 }
 
+/**
+ * Drops the jobs about these records, whatever their state (a person's data is being erased): their
+ * payloads name the contact, the conversation or a file. A job running meanwhile finds nothing.
+ */
+export async function forgetJobs(
+  db: Queryable,
+  about: { contactId: number; conversationIds: number[]; attachmentIds: number[] },
+): Promise<number> {
+  const { changes } = await db.run(
+    `DELETE FROM jobs WHERE json_valid(payload) AND (json_extract(payload, '$.contactId') = ?
+       OR json_extract(payload, '$.conversationId') IN (SELECT value FROM json_each(?))
+       OR json_extract(payload, '$.attachmentId') IN (SELECT value FROM json_each(?)))`,
+    [about.contactId, JSON.stringify(about.conversationIds), JSON.stringify(about.attachmentIds)],
+  );
+  return changes;
+}
+
 /** Exponential backoff with jitter: 5 s, 10 s, 20 s … capped at 30 minutes. */
 export function backoffMs(attempts: number, baseMs = 5000, capMs = 30 * 60 * 1000): number {
   const exp = Math.min(capMs, baseMs * 2 ** Math.max(0, attempts - 1));

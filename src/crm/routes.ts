@@ -1,15 +1,82 @@
-// Contacts: everyone who has written to the Page.
-import { Router } from 'express';
+// Contacts: everyone who has written to the Page, and a person's page (their details, which staff
+// may correct, their conversations and labels). The form re-renders itself with its mistakes and
+// what was typed; a save goes back to the page (303).
+import { Router, type Request, type Response } from 'express';
 import { requireUser } from '../auth/middleware';
+import type { DetailProblem } from '../conversations/contact-details';
+import { displayName } from '../conversations/names';
 import { clip } from '../core/format';
+import { routeEntity } from '../core/http';
 import type { Deps } from '../deps';
-import { listContacts } from './contacts';
+import { auditActor } from '../privacy/audit';
+import { getContact, listContacts, type ContactDetail } from './contacts';
+import { FORM_ROWS, formChange, saveContactDetails, type ContactDraft } from './details';
+
+/** Problems keyed by the form's fields (a custom field's problem shows under the custom fields). */
+function byField(problems: DetailProblem[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of problems) {
+    const field = p.field.startsWith('fields') ? 'fields' : p.field;
+    out[field] ??= p.message;
+  }
+  return out;
+}
 
 export function crmRouter(deps: Deps): Router {
+  const { db, conversations } = deps;
   const router = Router();
-  router.get('/contacts', requireUser, async (req, res) => {
+  router.use('/contacts', requireUser);
+  const contactOf = routeEntity(router, 'contact', (id) => getContact(db, id), 'That contact does not exist.');
+
+  router.get('/contacts', async (req, res) => {
     const q = typeof req.query.q === 'string' ? clip(req.query.q, 200) : '';
     res.render('crm/contacts', { title: 'Contacts', nav: 'contacts', q, contacts: await listContacts(deps.db, { q }) });
   });
+
+  async function renderContact(
+    res: Response,
+    contact: ContactDetail,
+    extra: { draft?: ContactDraft; problems?: Record<string, string>; saved?: boolean; status?: number } = {},
+  ) {
+    const draft = extra.draft ?? {
+      name: contact.name ?? '',
+      phone: contact.phone ?? '',
+      email: contact.email ?? '',
+      fields: Object.entries(contact.fields),
+    };
+    // The rows with something in them, and room to add a couple more, up to the rows the route reads.
+    const rows = draft.fields.filter(([k, v]) => k !== '' || v !== '');
+    const blanks = Math.max(0, Math.min(2, FORM_ROWS - rows.length));
+    res.status(extra.status ?? 200).render('crm/contact', {
+      title: displayName({ name: contact.name, psid: contact.psid }),
+      nav: 'contacts',
+      contact,
+      draft: { ...draft, fields: [...rows, ...Array.from({ length: blanks }, () => ['', ''])] },
+      problems: extra.problems ?? {},
+      saved: extra.saved ?? false,
+      // The privacy panel: export, the deletion request, "Delete now" (views/privacy/_contact-privacy.ejs).
+      privacy: await deps.deletions.forContact(contact.id),
+    });
+  }
+
+  router.get('/contacts/:contact', async (req, res) => {
+    await renderContact(res, contactOf(req), { saved: req.query.saved === '1' });
+  });
+
+  router.post('/contacts/:contact', async (req: Request, res) => {
+    const contact = contactOf(req);
+    const { change, problems, draft } = formChange(req.body as Record<string, unknown>, contact);
+    if (problems.length > 0) {
+      await renderContact(res, contact, {
+        draft,
+        problems: byField(problems),
+        status: problems.some((p) => p.kind === 'type') ? 400 : 422,
+      });
+      return;
+    }
+    await saveContactDetails(conversations, contact.id, change, auditActor(req));
+    res.redirect(303, `/contacts/${contact.id}?saved=1`);
+  });
+
   return router;
 }

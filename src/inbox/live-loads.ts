@@ -2,7 +2,7 @@
 // be assigned to), loaded once per change and shared by every tab that receives it (see live.ts).
 import { listActiveUsers, type ActiveUser } from '../auth/users';
 import type { Db } from '../core/db';
-import { shownMessage, type ShownMessage } from '../conversations/queries';
+import { listMessages, type ShownMessage } from '../conversations/queries';
 import { inboxRow, type InboxRow } from './list';
 
 /** Rows and messages loaded once per change, however many tabs receive it. */
@@ -18,8 +18,13 @@ export class SharedLoads {
     return this.rows.get(id)!;
   }
 
-  message(id: number): Promise<ShownMessage | undefined> {
-    if (!this.messages.has(id)) this.messages.set(id, shownMessage(this.db, id));
+  /** The message as its conversation shows it; undefined once it is gone (or the id names another conversation's). */
+  message(id: number, conversationId: number): Promise<ShownMessage | undefined> {
+    if (!this.messages.has(id))
+      this.messages.set(
+        id,
+        listMessages(this.db, conversationId, { includeNotes: true, onlyId: id }).then((m) => m[0]),
+      );
     return this.messages.get(id)!;
   }
 

@@ -173,7 +173,7 @@ export class LiveHub {
     if (change.kind === 'message') {
       const e = change.event as BusEvents['message'];
       if (client.conversationId !== e.conversationId) return this.write(client, '', id);
-      const message = await shared.message(e.messageId);
+      const message = await shared.message(e.messageId, e.conversationId);
       if (!message) return;
       this.write(client, await this.messageHtml(client, message), id);
       return;
@@ -186,6 +186,8 @@ export class LiveHub {
       row && matchesFilter(row, client.filter, client.userId)
         ? await this.rowHtml(client, row)
         : `<li id="conv-row-${e.conversationId}" hx-swap-oob="delete"></li>`;
+    // The conversation open in this tab was erased (a deletion request): its messages leave the screen.
+    if (!row && client.conversationId === e.conversationId) html += await this.render('inbox/_erased', { oob: true });
     if (row && client.conversationId === e.conversationId) {
       // With the people it can be assigned to, as the page renders it.
       html += await this.render('inbox/_thread-head', {

@@ -115,6 +115,21 @@ export class Channel {
     });
   }
 
+  /**
+   * A Graph client with the app access token (`<app id>|<app secret>`), for calls made as the app
+   * rather than the Page (ID matching); undefined without FB_APP_ID or a real app secret.
+   */
+  appGraph(state: ChannelState): GraphClient | undefined {
+    if (!state.appId || !state.appSecret || state.appSecretSource === 'sandbox') return undefined;
+    return new GraphClient({
+      baseUrl: this.config.graphApiUrl,
+      version: this.config.graphApiVersion,
+      token: `${state.appId}|${state.appSecret}`,
+      appSecret: state.appSecret,
+      timeoutMs: 5000,
+    });
+  }
+
   /** Saves what the owner changed (values the environment sets are not stored). Returns whether the token changed. */
   async save(change: ChannelChange): Promise<{ tokenChanged: boolean }> {
     const { fb } = this.config;

@@ -1,4 +1,4 @@
-// The one HTTP client for Meta's Graph API (Send API, sender actions, profiles, /me).
+// The one HTTP client for Meta's Graph API (Send API, sender actions, profiles, /me, ID matching).
 // Errors are classified by code, not by matching message text (docs/messenger.md, Errors).
 import crypto from 'node:crypto';
 
@@ -149,6 +149,21 @@ export class GraphClient {
     const res = await this.call<{ message_id?: string }>('POST', '/me/messages', { body });
     if (!res.message_id) throw new GraphError('transient', 'Meta accepted the message but sent no message_id');
     return { messageId: res.message_id };
+  }
+
+  /**
+   * The Page-scoped ids of the person with this app-scoped id (ID matching); needs the app access
+   * token as this client's token (Channel.appGraph).
+   */
+  async idsForPages(asid: string): Promise<{ id: string; page?: { id: string } }[]> {
+    const res = await this.call<{ data?: { id?: unknown; page?: { id?: unknown } }[] }>(
+      'GET',
+      `/${encodeURIComponent(asid)}/ids_for_pages`,
+      { query: { limit: '100' } },
+    );
+    return (Array.isArray(res.data) ? res.data : [])
+      .filter((d) => typeof d.id === 'string' || typeof d.id === 'number')
+      .map((d) => ({ id: String(d.id), page: d.page?.id !== undefined ? { id: String(d.page.id) } : undefined }));
   }
 
   async senderAction(psid: string, action: 'mark_seen' | 'typing_on' | 'typing_off'): Promise<void> {

@@ -2,6 +2,8 @@
 // changes and every privacy-relevant act (exports, deletions, wipes, key rotation). Never message
 // content. What a stranger can make it store is bounded: every field has a length limit, and
 // repeated failures from one address collapse into one row with a count.
+import type { Request } from 'express';
+import { actorOf } from '../auth/middleware';
 import type { Queryable } from '../core/db';
 
 export interface AuditEntry {
@@ -19,6 +21,14 @@ const LIMITS = { actor: 254, action: 64, target: 254, ip: 64, detail: 2000 };
 function bounded(value: string | undefined | null, max: number): string | null {
   if (value === undefined || value === null) return null;
   return value.length > max ? `${value.slice(0, max - 1)}…` : value;
+}
+
+/** Who made this request, as the audit log names them: a user by their email, an API token as `token:<name>`. */
+export function auditActor(req: Request): Pick<AuditEntry, 'actorUserId' | 'actor' | 'ip'> {
+  const actor = actorOf(req);
+  if (actor?.kind === 'user') return { actorUserId: actor.id, actor: actor.email, ip: req.ip };
+  if (actor?.kind === 'token') return { actor: `token:${actor.name}`, ip: req.ip };
+  return { actor: 'anonymous', ip: req.ip };
 }
 
 export async function audit(db: Queryable, entry: AuditEntry): Promise<void> {

@@ -5,6 +5,9 @@ import { requireOwner, requireUser } from '../auth/middleware';
 import type { Deps } from '../deps';
 import { getBusinessProfile } from '../settings/store';
 import { recentAudit } from './audit';
+import { listRequests } from './deletion-requests';
+import { retentionMonths } from './retention';
+import { backupsSection } from './vault-routes';
 
 export function privacyRouter(deps: Deps): Router {
   const { db, config, databaseKey } = deps;
@@ -19,27 +22,28 @@ export function privacyRouter(deps: Deps): Router {
       aiProvider: config.ai.mode === 'off' ? undefined : config.ai.provider === 'openai' ? 'OpenAI' : 'Anthropic',
       https: config.publicUrl.startsWith('https:'),
       publicUrl: config.publicUrl,
+      retentionMonths: await retentionMonths(db),
       updated: new Date().toISOString().slice(0, 10),
     });
   });
 
-  router.get('/privacy/manage', requireUser, requireOwner, async (_req, res) => {
-    const requests = await db.all<{
-      code: string;
-      status: string;
-      requested_at: number;
-      deadline: number;
-      done_at: number | null;
-      source: string;
-    }>(
-      'SELECT code, status, requested_at, deadline, done_at, source FROM deletion_requests ORDER BY requested_at DESC LIMIT 100',
-    );
+  router.get('/privacy/manage', requireUser, requireOwner, async (req, res) => {
+    const done = (name: string) => (typeof req.query[name] === 'string' ? (req.query[name] as string).slice(0, 20) : undefined);
     res.render('privacy/manage', {
       title: 'Privacy',
       nav: 'privacy',
       key: { source: databaseKey.source, file: databaseKey.file },
-      requests,
-      auditLog: await recentAudit(db, 50),
+      backups: await backupsSection(deps, req.query),
+      deletion: {
+        requests: await listRequests(db, 100),
+        // The request just carried out from this page or a contact's page, to confirm it.
+        executed: done('erased') ?? done('executed'),
+        bulk: /^\d{1,3}$/.test(done('bulk') ?? '') ? Number(done('bulk')) : undefined,
+        now: Date.now(),
+        retention: { months: await retentionMonths(db), saved: req.query.retention === 'saved' },
+      },
+      // The latest few; the full, filterable log is the audit page (audit-routes.ts).
+      auditLog: await recentAudit(db, 10),
     });
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Db } from '../../src/core/db';
-import { listMigrations, migrate, MigrationError } from '../../src/core/migrate';
+import { FOREIGN_KEYS_OFF, listMigrations, migrate, MigrationError } from '../../src/core/migrate';
 import { TEST_KEY, tempDir } from '../support/context';
 
 describe('core/db and migrations', () => {
@@ -78,6 +78,47 @@ describe('core/db and migrations', () => {
         [1],
       );
       fs.rmSync(migrations, { recursive: true, force: true });
+    });
+  });
+
+  describe('a migration that rebuilds a table (foreign keys off while it runs)', () => {
+    let migrations: string;
+    beforeEach(() => {
+      migrations = tempDir('chatx-migrations-');
+      fs.writeFileSync(
+        path.join(migrations, '0001_tables.sql'),
+        `CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT);
+         CREATE TABLE child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parent (id) ON DELETE CASCADE);
+         INSERT INTO parent VALUES (1, 'one'); INSERT INTO child VALUES (10, 1);`,
+      );
+    });
+    afterEach(() => fs.rmSync(migrations, { recursive: true, force: true }));
+    const rebuild = (extra = '') =>
+      fs.writeFileSync(
+        path.join(migrations, '0002_rebuild.sql'),
+        `${FOREIGN_KEYS_OFF}
+         CREATE TABLE parent_new (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);
+         INSERT INTO parent_new SELECT id, name FROM parent ${extra};
+         DROP TABLE parent;
+         ALTER TABLE parent_new RENAME TO parent;`,
+      );
+
+    it('should keep the rows that point at the rebuilt table (no cascade), and turn foreign keys on again', async () => {
+      rebuild();
+      await migrate(db, migrations);
+      assert.deepEqual(await db.all('SELECT id, parent_id FROM child'), [{ id: 10, parent_id: 1 }]);
+      assert.equal((await db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))?.foreign_keys, 1);
+      assert.match((await db.get<{ sql: string }>("SELECT sql FROM sqlite_master WHERE name = 'parent'"))!.sql, /AUTOINCREMENT/);
+    });
+
+    it('should refuse a rebuild that leaves a reference broken, and leave everything as it was', async () => {
+      rebuild('WHERE id <> 1');
+      await assert.rejects(
+        migrate(db, migrations),
+        (err: Error) => err instanceof MigrationError && /broken references in child/.test(err.message),
+      );
+      assert.deepEqual(await db.all('SELECT id, name FROM parent'), [{ id: 1, name: 'one' }]);
+      assert.equal((await db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))?.foreign_keys, 1);
     });
   });
 

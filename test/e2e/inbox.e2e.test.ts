@@ -30,6 +30,7 @@ import {
   requireChromium,
   screenshot,
   SCREENSHOT_DIR,
+  signInAs,
   type TestBrowser,
 } from '../support/browser';
 import { tempDir, testConfig } from '../support/context';
@@ -203,13 +204,7 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
     });
   }
 
-  async function signIn(p: Page, email: string): Promise<void> {
-    await p.goto(url('/login'));
-    await p.getByLabel('Email').fill(email);
-    await p.getByLabel('Password').fill(PASSWORD);
-    await p.getByRole('button', { name: 'Sign in' }).click();
-    await p.waitForURL(url('/'));
-  }
+  const signIn = (p: Page, email: string) => signInAs(p, url(''), email);
 
   const message = (id: number) => page.locator(`#message-${id}`);
   const rows = () => page.locator('#conversation-list .conversation-row');

@@ -1,6 +1,7 @@
 // Stopping while Meta hangs: SIGTERM while a profile lookup and an attachment download wait on a
 // Graph API and CDN that never answer. The stop must end within 10 s (Docker kills at 15 s), and the
-// abandoned jobs must not be recorded as done or failed: the next start runs them again.
+// abandoned jobs must not be recorded as done or failed: the next start runs them again. And a
+// second server on the same data refuses to start while the first runs.
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -62,6 +63,27 @@ describe('Faults: stopping while Meta hangs', function () {
       await server.kill9();
       graph.closeAllConnections();
       graph.close();
+    }
+  });
+});
+
+describe('Faults: a second server on the same data', function () {
+  this.timeout(60_000);
+  before(buildOnce);
+
+  it('should refuse to start beside a running server, and start once that one is gone (even by kill -9)', async () => {
+    const first = new ServerProcess();
+    const second = new ServerProcess(first.dataDir);
+    try {
+      await first.start();
+      await assert.rejects(second.start(), /exited \(1\)[\s\S]*another ChatX is already running on/);
+      assert.equal((await fetch(`${first.url}/healthz`)).status, 200, 'the first one serves on');
+      await first.kill9(); // the operating system lets go of its lock
+      await second.start();
+      assert.equal((await fetch(`${second.url}/healthz`)).status, 200);
+    } finally {
+      await first.kill9();
+      await second.stop();
     }
   });
 });

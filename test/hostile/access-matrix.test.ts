@@ -21,7 +21,7 @@ import { assertNone, gist, leakProblems, routesOf } from './support';
  * - setup: nobody once the owner exists (404); see the fresh-install test below.
  */
 type Access = 'public' | 'signed-in' | 'owner' | 'api' | 'api-owner' | 'setup';
-type Area = 'public' | 'account and users' | 'inbox' | 'conversation' | 'settings' | 'api';
+type Area = 'public' | 'account and users' | 'inbox' | 'conversation' | 'settings' | 'api' | 'whole database';
 
 interface Rule {
   route: string;
@@ -44,6 +44,8 @@ const RULES: Rule[] = [
   // Meta, machines and the public
   { route: 'GET /webhooks/messenger', access: 'public', area: 'public', allowed: status(200) },
   { route: 'POST /webhooks/messenger', access: 'public', area: 'public', allowed: status(200) },
+  { route: 'POST /webhooks/messenger/data-deletion', access: 'public', area: 'public', allowed: status(200) },
+  { route: 'GET /data-deletion/:code', access: 'public', area: 'public', allowed: status(200) },
   { route: 'GET /static/*', access: 'public', area: 'public', allowed: status(200) },
   { route: 'GET /healthz', access: 'public', area: 'public', allowed: status(200) },
   { route: 'GET /privacy', access: 'public', area: 'public', allowed: status(200) },
@@ -65,12 +67,33 @@ const RULES: Rule[] = [
   { route: 'POST /users/:user/enable', access: 'owner', area: 'account and users', allowed: redirectsTo('/users') },
   { route: 'POST /users/:user/delete', access: 'owner', area: 'account and users', allowed: redirectsTo('/users') },
   { route: 'GET /privacy/manage', access: 'owner', area: 'account and users', allowed: status(200) },
+  { route: 'POST /privacy/deletion-requests/:code/execute', access: 'owner', area: 'account and users', allowed: status(303) },
+  {
+    route: 'POST /privacy/erase',
+    access: 'owner',
+    area: 'account and users',
+    allowed: redirectsTo('/privacy/manage?bulk=0#deletions'),
+  },
+  {
+    route: 'POST /privacy/retention',
+    access: 'owner',
+    area: 'account and users',
+    allowed: redirectsTo('/privacy/manage?retention=saved#retention'),
+  },
+  { route: 'GET /privacy/export', access: 'owner', area: 'account and users', allowed: status(200) },
+  { route: 'GET /privacy/export/progress/:run', access: 'owner', area: 'account and users', allowed: status(200) },
+  { route: 'GET /privacy/audit', access: 'owner', area: 'account and users', allowed: status(200) },
   // The inbox
   { route: 'GET /', access: 'signed-in', area: 'inbox', allowed: status(200) },
   { route: 'GET /events', access: 'signed-in', area: 'inbox', allowed: status(200) },
   { route: 'GET /search', access: 'signed-in', area: 'inbox', allowed: status(200) },
   { route: 'GET /canned', access: 'signed-in', area: 'inbox', allowed: status(200) },
   { route: 'GET /contacts', access: 'signed-in', area: 'inbox', allowed: status(200) },
+  { route: 'POST /contacts/:contact/deletion-request', access: 'signed-in', area: 'inbox', allowed: status(303) },
+  { route: 'POST /contacts/:contact/erase', access: 'owner', area: 'inbox', allowed: status(303) },
+  { route: 'GET /contacts/:contact', access: 'signed-in', area: 'inbox', allowed: status(200) },
+  { route: 'GET /contacts/:contact/export', access: 'signed-in', area: 'inbox', allowed: status(200) },
+  { route: 'POST /contacts/:contact', access: 'signed-in', area: 'inbox', allowed: status(303) },
   { route: 'GET /simulator', access: 'owner', area: 'inbox', allowed: status(200) },
   { route: 'GET /simulator/thread', access: 'owner', area: 'inbox', allowed: status(200) },
   { route: 'POST /simulator', access: 'owner', area: 'inbox', allowed: status(303) },
@@ -112,7 +135,29 @@ const RULES: Rule[] = [
   { route: 'POST /api/v1/conversations/:conversation/messages', access: 'api', area: 'api', allowed: status(202) },
   { route: 'PATCH /api/v1/conversations/:conversation', access: 'api', area: 'api', allowed: status(200) },
   { route: 'GET /api/v1/attachments/:attachment', access: 'api', area: 'api', allowed: status(200) },
+  { route: 'GET /api/v1/contacts/:contact', access: 'api', area: 'api', allowed: status(200) },
+  { route: 'GET /api/v1/contacts/:contact/export', access: 'api', area: 'api', allowed: status(200) },
+  { route: 'GET /api/v1/export', access: 'api-owner', area: 'api', allowed: status(200) },
+  { route: 'PATCH /api/v1/contacts/:contact', access: 'api', area: 'api', allowed: status(200) },
   { route: 'GET /api/v1/tokens', access: 'api-owner', area: 'api', allowed: status(200) },
+  { route: 'POST /api/v1/contacts/:contact/deletion-request', access: 'api', area: 'api', allowed: status(200, 201) },
+  { route: 'GET /api/v1/deletion-requests', access: 'api', area: 'api', allowed: status(200) },
+  { route: 'POST /api/v1/deletion-requests/:code/execute', access: 'api-owner', area: 'api', allowed: status(200) },
+  // Backups, restore, key rotation and wipe (the Privacy page); the wipe last, as it ends every session
+  { route: 'GET /privacy/backups/:backup', access: 'owner', area: 'whole database', allowed: status(200) },
+  { route: 'GET /privacy/backups/:backup/restore', access: 'owner', area: 'whole database', allowed: status(200) },
+  { route: 'GET /privacy/key', access: 'owner', area: 'whole database', allowed: status(200) },
+  { route: 'GET /privacy/wipe', access: 'owner', area: 'whole database', allowed: status(200) },
+  { route: 'POST /privacy/backups', access: 'owner', area: 'whole database', allowed: status(303) },
+  {
+    route: 'POST /privacy/backups/:backup/delete',
+    access: 'owner',
+    area: 'whole database',
+    allowed: redirectsTo('/privacy/manage#backups'),
+  },
+  { route: 'POST /privacy/backups/:backup/restore', access: 'owner', area: 'whole database', allowed: status(303) },
+  { route: 'POST /privacy/key', access: 'owner', area: 'whole database', allowed: status(200) },
+  { route: 'POST /privacy/wipe', access: 'owner', area: 'whole database', allowed: redirectsTo('/setup') },
 ];
 
 type Outcome = 'allowed' | 'login' | 'unauthorized' | 'forbidden' | 'not-found';
@@ -238,6 +283,10 @@ describe('The access matrix, from the router itself', function () {
         const path = rule.route
           .slice(4)
           .replace(':conversation', String(f.conversationId))
+          .replace(':contact', String(f.contactId))
+          .replace(':run', 'progress-0123456789abcdef')
+          .replace(':code', 'ABCDEFGHJKLM')
+          .replace(':backup', 'chatx-20260101-000000-manual.db')
           .replace(':attachment', String(f.attachmentId));
         for (const actor of ACTORS) {
           if (expectedOutcome(rule.access, actor) === 'allowed') continue;

@@ -1,7 +1,7 @@
-// Property-based fuzzing of the JSON API: arbitrary bodies for POST /api/v1/conversations/:id/messages
-// and PATCH /api/v1/conversations/:id, arbitrary query strings for GET /api/v1/conversations. Never a
-// 5xx or an internal detail; every 4xx is the JSON error format and leaves the conversation, its
-// messages and the outbox exactly as they were.
+// Property-based fuzzing of the JSON API: arbitrary bodies for POST /api/v1/conversations/:id/messages,
+// PATCH /api/v1/conversations/:id and PATCH /api/v1/contacts/:id, arbitrary query strings for
+// GET /api/v1/conversations. Never a 5xx or an internal detail; every 4xx is the JSON error format
+// and leaves the conversation, its messages, the outbox and the contact exactly as they were.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import request from 'supertest';
@@ -172,6 +172,68 @@ describe('Fuzzing the JSON API with hostile bodies and queries', function () {
     );
   });
 
+  it('should answer PATCH /api/v1/contacts/:id with the correction applied, or a clean 4xx that changes nothing', async () => {
+    const contactId = (await ctx.deps.db.get<{ id: number }>("SELECT id FROM contacts WHERE psid = '6600000000000001'"))!.id;
+    const field = <T>(valid: fc.Arbitrary<T>) =>
+      fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: anyJson }, { weight: 1, arbitrary: text });
+    const key = fc.oneof(fc.constantFrom('Order no', 'City', ' city ', '', '__proto__', 'constructor'), around(40), fc.string());
+    const change = fc.record(
+      {
+        name: field(fc.oneof(fc.constantFrom<unknown>('Ana Lima', '', '  ', null, 'Ana\nLima'), around(100))),
+        phone: field(fc.constantFrom<unknown>('+49 (30) 123-4567', '', null, '12', 'call me', '1'.repeat(31), 4930123456)),
+        email: field(
+          fc.oneof(
+            fc.constantFrom<unknown>('ana@example.com', '', null, 'nope'),
+            around(250).map((s) => `${s}@x.co`),
+          ),
+        ),
+        fields: field(fc.dictionary(key, fc.oneof(fc.constantFrom<unknown>('A-1', '', null, 42), around(500)), { maxKeys: 35 })),
+        psid: fc.constant('1'),
+        nickname: fc.constant('x'),
+      },
+      { requiredKeys: [] },
+    );
+    const body = fc.oneof({ weight: 6, arbitrary: change }, { weight: 1, arbitrary: anyJson });
+    const tables = [...TABLES, 'audit_log'];
+    await fc.assert(
+      fc.asyncProperty(idArb(contactId), body, async (id, payload) => {
+        await settle();
+        const before = await snapshot(ctx.deps.db, tables);
+        const bytes = JSON.stringify(payload) ?? 'null';
+        const res = await request(ctx.app)
+          .patch(`/api/v1/contacts/${id}`)
+          .set('authorization', bearer)
+          .set('content-type', 'application/json')
+          .send(bytes);
+        const what = `PATCH /api/v1/contacts/${id} ${bytes.slice(0, 200)}`;
+        assertNone(saneAnswerProblems(res, what));
+        if (res.status >= 400) {
+          assertJsonError(res, what);
+          assert.deepEqual(changedTables(before, await snapshot(ctx.deps.db, tables)), [], `${what}: a ${res.status} wrote`);
+          return;
+        }
+        assert.equal(res.status, 200, `${what}: ${res.text}`);
+        const row = (await ctx.deps.db.get<{ phone: string | null; email: string | null; fields: string }>(
+          'SELECT phone, email, fields FROM contacts WHERE id = ?',
+          [contactId],
+        ))!;
+        assert.deepEqual([res.body.phone, res.body.email, res.body.fields], [row.phone, row.email, JSON.parse(row.fields)], what);
+        const fields = Object.entries(res.body.fields as Record<string, string>);
+        assert.ok(
+          fields.length <= 30 && fields.every(([k, v]) => k.length <= 40 && [...v].length <= 500),
+          `${what}: fields out of bounds`,
+        );
+        const audits = await ctx.deps.db.all<{ detail: string }>("SELECT detail FROM audit_log WHERE action = 'contact.updated'");
+        for (const a of audits)
+          assert.match(a.detail, /^\{"fields":\["(name|phone|email|fields)"(,"(name|phone|email|fields)")*\]\}$/, what);
+      }),
+      runs(100),
+    );
+    const { agent } = await signIn(ctx.app, STAFF);
+    const page = await agent.get(`/contacts/${contactId}`);
+    assert.equal(page.status, 200);
+  });
+
   it('should answer GET /api/v1/conversations with 200 or a clean 400 whatever the query string', async () => {
     const value = fc.oneof(
       { weight: 2, arbitrary: fc.string() },
@@ -227,11 +289,11 @@ describe('Fuzzing the JSON API with hostile bodies and queries', function () {
     );
   });
 
-  it('should answer GET /api/v1/conversations/:id/messages and /api/v1/attachments/:id for any id with 200 or a clean 4xx', async () => {
+  it('should answer GET /api/v1/conversations/:id/messages, /api/v1/attachments/:id and /api/v1/contacts/:id for any id with 200 or a clean 4xx', async () => {
     await fc.assert(
       fc.asyncProperty(
         idArb(conversationId),
-        fc.constantFrom('conversations/%s/messages', 'attachments/%s'),
+        fc.constantFrom('conversations/%s/messages', 'attachments/%s', 'contacts/%s'),
         async (id, shape) => {
           const path = `/api/v1/${shape.replace('%s', id)}`;
           const res = await request(ctx.app).get(path).set('authorization', bearer);

@@ -13,7 +13,7 @@ import { inviteUser } from '../../src/auth/users';
 import type { Queryable } from '../../src/core/db';
 import { createCanned } from '../../src/inbox/canned';
 import { addUser, csrfOf, PASSWORD, signIn, type Agent } from '../support/browser-session';
-import { makeContext, type TestContext } from '../support/context';
+import { makeContext, TEST_KEY, type TestContext } from '../support/context';
 import { customerWrites, inboxContext, OWNER, STAFF, type InboxContext } from '../inbox/support';
 import {
   XSS_CORPUS,
@@ -653,6 +653,78 @@ describe('Fuzzing every HTML form with hostile bodies', function () {
         '/search?q=note',
       ];
       await pagesServe(staff.agent, [...pages, `/conversations/${conversationId}`, `/conversations/${other}`]);
+    });
+
+    it("should answer a contact's details form (POST /contacts/:id) with a redirect to the page, or a clean 4xx that changes nothing", async () => {
+      const staff = await signIn(ctx.app, STAFF);
+      await customerWrites(ctx, '5100000000000003', 'Another person');
+      const contacts = (await ctx.deps.db.all<{ id: number }>('SELECT id FROM contacts')).map((c) => c.id);
+      const key = fc.oneof(fc.constantFrom('Order no', 'City', ' city ', '', '__proto__', 'k'.repeat(41)), around(40));
+      const value = fc.oneof(fc.constantFrom('A-1042', '', 'two\nlines'), around(500));
+      await checkEach(
+        formChecks(ctx.deps.db, () => staff, [
+          {
+            name: 'details (POST /contacts/:contact)',
+            path: segment(contacts).map((id) => `/contacts/${id}`),
+            fields: {
+              name: fc.oneof(fc.constantFrom('Ana Lima', '', '  ', 'Ana\nLima'), around(100)),
+              phone: fc.constantFrom('+49 (30) 123-4567', '', '12', 'call me', '1'.repeat(31)),
+              email: fc.oneof(
+                fc.constantFrom('ana@example.com', '', 'nope'),
+                around(250).map((s) => `${s}@x.co`),
+              ),
+              field_key_0: key,
+              field_value_0: value,
+              field_key_1: key,
+              field_value_1: value,
+              field_key_33: key,
+              field_value_33: value,
+            },
+            tables: ['contacts', 'audit_log'],
+            numRuns: 60,
+          },
+        ]),
+      );
+      await pagesServe(staff.agent, [...contacts.map((id) => `/contacts/${id}`), '/contacts', '/', '/search?q=ana']);
+    });
+
+    it("should answer the Privacy page's restore, key and wipe forms, short of the owner's password, with a clean 4xx that changes nothing", async () => {
+      const owner = await signIn(ctx.app, OWNER);
+      const { name } = await ctx.deps.vault.backup('manual', { actor: 'test' });
+      // Anything but the password (the audit log records the refusals, so it is left out of the comparison).
+      const password = fc.oneof(fc.constantFrom('', 'not the password', `${PASSWORD} `, PASSWORD.toUpperCase()), hostile);
+      const tables = ['users', 'sessions', 'settings', 'contacts', 'messages'];
+      await checkEach(
+        formChecks(ctx.deps.db, () => owner, [
+          {
+            name: 'restore (POST /privacy/backups/:backup/restore)',
+            path: fc.constantFrom(`/privacy/backups/${name}/restore`, '/privacy/backups/nope.db/restore'),
+            fields: { password, old_key: fc.constantFrom('', 'an old key of some length') },
+            tables,
+            ignore: SESSION_COLUMNS,
+          },
+          {
+            name: 'rotate the key (POST /privacy/key)',
+            path: fc.constant('/privacy/key'),
+            fields: { password, new_key: fc.constantFrom('', 'short', 'a perfectly long new key', ' padded key of length ') },
+            tables,
+            ignore: SESSION_COLUMNS,
+          },
+          {
+            name: 'wipe (POST /privacy/wipe)',
+            path: fc.constant('/privacy/wipe'),
+            fields: { password, confirm: fc.constantFrom('delete everything', ' DELETE  everything ', '', 'delete') },
+            tables,
+            ignore: SESSION_COLUMNS,
+          },
+        ]),
+      );
+      assert.equal(ctx.deps.databaseKey.passphrase, TEST_KEY);
+      assert.deepEqual(
+        ctx.deps.vault.backups().map((b) => b.name),
+        [name],
+      );
+      await pagesServe(owner.agent, ['/privacy/manage', '/privacy/key', '/privacy/wipe', `/privacy/backups/${name}/restore`]);
     });
 
     it('should answer the Simulator form with a redirect to the customer, or a clean 4xx that stores nothing', async () => {

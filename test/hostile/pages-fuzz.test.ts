@@ -44,12 +44,21 @@ const PARAMS: Record<string, Record<string, fc.Arbitrary<string>>> = {
     page: fc.constantFrom('1', '2', '3', '50', '51', '-1', 'abc', '1e9', '2.5'),
   },
   'GET /contacts': { q: fc.oneof(fc.constantFrom('Customer', '%', '_', '\\'), around(200, 'Customer ')) },
+  'GET /contacts/:contact': { saved: fc.constantFrom('1', '0') },
+  'GET /privacy/audit': {
+    what: fc.constantFrom('', 'kind:sign-ins', 'kind:contacts', 'kind:nope', 'login', 'contact.updated', 'kind:__proto__'),
+    actor: fc.oneof(fc.constantFrom('owner@', '%', '_', '\\', 'token:'), around(254)),
+    from: fc.constantFrom('2024-01-01', '2024-02-30', '2999-12-31', '01/02/2024', '', '+002024-01-01'),
+    to: fc.constantFrom('2024-01-31', '2023-12-31', 'today', ''),
+    before: fc.constantFrom(`${Date.now()}:99`, '0:0', 'x:y', `${'9'.repeat(20)}:1`, '1:2:3', ''),
+  },
   'GET /canned': { q: fc.constantFrom('h', '/h', '%', '_', '\\') },
   'GET /simulator': { name: fc.oneof(fc.constantFrom('Alex Rivera', ''), around(80)) },
   'GET /simulator/thread': { name: fc.oneof(fc.constantFrom('Alex Rivera', ''), around(80)) },
   'GET /login': { next: fc.constantFrom('/', '//evil.example', '/\\evil.example', 'https://evil.example', '/\t/evil.example') },
   'GET /account': { saved: fc.constant('1'), alerts: fc.constant('saved') },
   'GET /settings': { saved: fc.constant('1'), canned: fc.constantFrom('saved', 'deleted'), messenger: fc.constant('saved') },
+  'GET /privacy/export': { progress: fc.constantFrom('a1b2c3d4e5f6a7b8c9d0e1f2', 'short', '', '../x'.repeat(20)) },
   'GET /webhooks/messenger': {
     'hub.mode': fc.constantFrom('subscribe', 'unsubscribe'),
     'hub.verify_token': fc.constantFrom('VERIFY'),
@@ -96,11 +105,14 @@ describe("Fuzzing every page's query string", function () {
         Array.from({ length: 25 }, (_, i) => ({ psid: `5200000000000${String(i).padStart(3, '0')}`, text: `hello number ${i}` })),
       );
       const conversation = await ctx.deps.db.get<{ id: number }>('SELECT min(id) AS id FROM conversations');
+      const contact = await ctx.deps.db.get<{ id: number }>('SELECT min(id) AS id FROM contacts');
       const owner = await signIn(ctx.app, OWNER);
       const routes = routesOf(ctx.app).filter((r) => r.startsWith('GET ') && !r.startsWith('GET /api/') && !SKIP.has(r));
       const pathOf = async (route: string) => {
         let path = route.slice(4);
         if (path.includes(':conversation')) path = path.replace(':conversation', String(conversation!.id));
+        if (path.includes(':run')) path = path.replace(':run', 'a1b2c3d4e5f6a7b8c9d0e1f2');
+        if (path.includes(':contact')) path = path.replace(':contact', String(contact!.id));
         if (path.includes(':token'))
           path = path.replace(
             ':token',

@@ -7,7 +7,7 @@ import { createApiToken } from '../../src/auth/api-tokens';
 import { createSession } from '../../src/auth/sessions';
 import { inviteUser } from '../../src/auth/users';
 import { createCanned } from '../../src/inbox/canned';
-import { entry, metaJson, pageBody, signBody, textEvent, uniqueMid } from '../fakes/messenger-events';
+import { entry, metaJson, pageBody, signBody, signedRequest, textEvent, uniqueMid } from '../fakes/messenger-events';
 import { customerWrites, type InboxContext } from '../inbox/support';
 import { addUser, PASSWORD } from '../support/browser-session';
 
@@ -41,6 +41,8 @@ export interface Fixtures {
   ctx: InboxContext;
   url: string;
   conversationId: number;
+  /** The person behind that conversation. */
+  contactId: number;
   labelId: number;
   attachmentId: number;
   tokens: { staff: string; owner: string };
@@ -63,10 +65,14 @@ export async function fixtures(ctx: InboxContext, url: string): Promise<Fixtures
   const attachment = await ctx.deps.db.get<{ id: number }>('SELECT id FROM attachments WHERE message_id = ?', [fileMessage]);
   await addUser(ctx.deps.db, 'login@example.com', 'staff');
   const state = await ctx.deps.channel.state();
+  const contact = await ctx.deps.db.get<{ contact_id: number }>('SELECT contact_id FROM conversations WHERE id = ?', [
+    conversationId,
+  ]);
   return {
     ctx,
     url,
     conversationId,
+    contactId: contact!.contact_id,
     labelId,
     attachmentId: attachment!.id,
     tokens: {
@@ -79,6 +85,17 @@ export async function fixtures(ctx: InboxContext, url: string): Promise<Fixtures
   };
 }
 
+/** A customer who just wrote (their contact id), for calls that erase someone. */
+async function freshContact(f: Fixtures): Promise<number> {
+  const conversationId = await customerWrites(f.ctx, `88000000${String(f.n).padStart(8, '0')}`, `Hello ${f.n}`);
+  return (await f.ctx.deps.db.get<{ contact_id: number }>('SELECT contact_id FROM conversations WHERE id = ?', [conversationId]))!
+    .contact_id;
+}
+
+const backups = new WeakMap<Fixtures, Promise<string>>();
+const newBackup = async (f: Fixtures) => (await f.ctx.deps.vault.backup('manual', { actor: 'test' })).name;
+const sharedBackup = (f: Fixtures) => backups.get(f) ?? backups.set(f, newBackup(f)).get(f)!;
+
 /** The value of a route parameter: what exists, made afresh where a call uses it up. */
 export async function param(f: Fixtures, route: string, name: string): Promise<string> {
   const { db } = f.ctx.deps;
@@ -90,6 +107,20 @@ export async function param(f: Fixtures, route: string, name: string): Promise<s
       return String(f.labelId);
     case 'attachment':
       return String(f.attachmentId);
+    case 'contact':
+      // Erasing uses the person up: someone new each time.
+      return String(route.endsWith('/erase') ? await freshContact(f) : f.contactId);
+    case 'code': {
+      // Carrying a request out uses it up: a new person's request each time.
+      const { request } = await f.ctx.deps.deletions.request(await freshContact(f), { source: 'api', who: { actor: 'test' } });
+      return request.code;
+    }
+    case 'run':
+      // The id the Privacy page makes for an export's progress.
+      return `progress-${f.n}-0123456789abcdef`;
+    case 'backup':
+      // Deleting uses a backup up; the other calls share one.
+      return route.endsWith('/delete') ? await newBackup(f) : await sharedBackup(f);
     case 'token':
       return (await inviteUser(db, { email: `invitee${f.n}@example.com`, role: 'staff' })).token;
     case 'user':
@@ -168,6 +199,30 @@ export function requestFor(
       return { json: { text: `An API reply ${n}` } };
     case 'PATCH /api/v1/conversations/:conversation':
       return { json: { status: 'pending' } };
+    case 'POST /webhooks/messenger/data-deletion':
+      return { form: { signed_request: signedRequest({ algorithm: 'HMAC-SHA256', user_id: `77${n}` }, f.secret) } };
+    case 'POST /contacts/:contact/deletion-request':
+      return { form: { received_via: 'email' } };
+    case 'POST /contacts/:contact/erase':
+    case 'POST /privacy/deletion-requests/:code/execute':
+      return { form: { password: PASSWORD } };
+    case 'POST /privacy/erase':
+      // Nobody real: the matrix checks who may, not the erasing (test/privacy/deletion.test.ts).
+      return { form: { contact: '999999', password: PASSWORD } };
+    case 'POST /privacy/retention':
+      return { form: { months: '', password: PASSWORD } };
+    case 'POST /api/v1/contacts/:contact/deletion-request':
+      return { json: { received_via: 'email' } };
+    case 'POST /contacts/:contact':
+      return { form: { name: `Corrected Name ${n}`, phone: '+1 555 0100', email: `person${n}@example.com` } };
+    case 'PATCH /api/v1/contacts/:contact':
+      return { json: { name: `API Name ${n}`, fields: { Order: `A-${n}` } } };
+    case 'POST /privacy/backups/:backup/restore':
+    case 'POST /privacy/key':
+      return { form: { password: PASSWORD } };
+    case 'POST /privacy/wipe':
+      // No business name is set in the fixtures: the phrase a wipe then asks for.
+      return { form: { confirm: 'delete everything', password: PASSWORD } };
     default:
       return {};
   }

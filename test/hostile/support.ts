@@ -46,8 +46,8 @@ export function corpusUpTo(max: number): string[] {
 const KNOWN_ELEMENTS = new Set(
   (
     'html head body meta title link script noscript main header nav aside article section footer div p span a ' +
-    'label input textarea select option datalist button form fieldset legend details summary dialog ul ol li ' +
-    'dl dt dd table thead tbody tr th td h1 h2 h3 strong em code kbd br img time mark'
+    'label input textarea select option optgroup datalist button form fieldset legend details summary dialog ul ol li ' +
+    'dl dt dd table thead tbody tr th td h1 h2 h3 strong em code kbd br img time mark progress'
   ).split(' '),
 );
 const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'xlink:href', 'poster', 'data', 'background']);

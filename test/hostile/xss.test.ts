@@ -136,11 +136,14 @@ describe('The XSS corpus through every field people control', function () {
 
       await addUser(ctx.deps.db, STAFF, 'staff');
       const { agent } = await signIn(ctx.app, STAFF);
-      const conversations = await ctx.deps.db.all<{ id: number }>('SELECT id FROM conversations ORDER BY id');
+      const conversations = await ctx.deps.db.all<{ id: number; contact_id: number }>(
+        'SELECT id, contact_id FROM conversations ORDER BY id',
+      );
       assert.equal(conversations.length, XSS_CORPUS.length);
       const problems = await pageProblems(agent, [
         ...statusPages,
         ...conversations.map((c) => `/conversations/${c.id}`),
+        ...conversations.map((c) => `/contacts/${c.contact_id}`),
         '/contacts',
         ...corpusUpTo(200).map((p) => `/contacts?q=${encodeURIComponent(p)}`),
         ...[...searchTerms, ...corpusUpTo(200)].map((q) => `/search?q=${encodeURIComponent(q)}`),
@@ -342,6 +345,89 @@ describe('The XSS corpus through every field people control', function () {
         /href="(?!https?:|mailto:|\/|#)/,
         'the privacy page links only to web and mail addresses',
       );
+      assertNone(problems);
+    });
+
+    it("should show a contact's corrected name, phone, email and custom fields escaped on their page, the lists, search and the audit log", async () => {
+      const staff = await signIn(ctx.app, STAFF);
+      const owner = await signIn(ctx.app, OWNER);
+      const { contact_id: contactId } = (await ctx.deps.db.get<{ contact_id: number }>(
+        'SELECT contact_id FROM conversations WHERE id = ?',
+        [conversationId],
+      ))!;
+      const problems: string[] = [];
+      const check = (res: request.Response, what: string) => {
+        problems.push(...saneAnswerProblems(res, what));
+        if (/html/.test(String(res.headers['content-type'])))
+          problems.push(...htmlProblems(res.text).map((p) => `${what}: ${p}`));
+      };
+      // The form, every field a payload: most are refused and shown again as typed, escaped.
+      for (const [i, payload] of XSS_CORPUS.entries()) {
+        const fields = {
+          name: payload,
+          phone: payload,
+          email: emailOf(payload, i),
+          field_key_0: payload,
+          field_value_0: payload,
+        };
+        check(
+          await staff.agent
+            .post(`/contacts/${contactId}`)
+            .type('form')
+            .send({ _csrf: staff.csrf, ...fields }),
+          `form ${i}`,
+        );
+        check(
+          await staff.agent.post(`/contacts/${contactId}`).type('form').send({ _csrf: staff.csrf, name: payload }),
+          `form name ${i}`,
+        );
+      }
+      // The API: one custom field per payload (name and value), and a hostile name kept at the end.
+      for (const [i, payload] of XSS_CORPUS.entries()) {
+        const res = await staff.agent
+          .patch(`/api/v1/contacts/${contactId}`)
+          .set('X-CSRF-Token', staff.csrf)
+          .send({ fields: { [`${i} ${payload.slice(0, 36)}`]: payload.slice(0, 500) } });
+        problems.push(...saneAnswerProblems(res, `API field ${i}`));
+      }
+      const named = await staff.agent
+        .patch(`/api/v1/contacts/${contactId}`)
+        .set('X-CSRF-Token', staff.csrf)
+        .send({ name: XSS_CORPUS[1], email: emailOf(XSS_CORPUS[0], 0) });
+      assert.equal(named.status, 200, named.text);
+      const held = JSON.parse(
+        (await ctx.deps.db.get<{ fields: string }>('SELECT fields FROM contacts WHERE id = ?', [contactId]))!.fields,
+      );
+      assert.ok(Object.keys(held).length >= 15, `custom fields stored: ${Object.keys(held).length}`);
+
+      problems.push(
+        ...(await pageProblems(staff.agent, [
+          `/contacts/${contactId}`,
+          '/contacts',
+          ...corpusUpTo(200).map((q) => `/contacts?q=${encodeURIComponent(q)}`),
+          '/',
+          `/conversations/${conversationId}`,
+          '/search?q=img',
+        ])),
+      );
+      problems.push(
+        ...(await pageProblems(owner.agent, [
+          '/privacy/audit',
+          ...corpusUpTo(200).map((q) => {
+            const v = encodeURIComponent(q);
+            return `/privacy/audit?what=${v}&actor=${v}`;
+          }),
+        ])),
+      );
+      for (const q of corpusUpTo(200)) {
+        const res = await owner.agent.get(`/privacy/audit?from=${encodeURIComponent(q)}&to=${encodeURIComponent(q)}`);
+        if (res.status !== 400) problems.push(`the audit page took ${JSON.stringify(q)} for a date (${res.status})`);
+        problems.push(...saneAnswerProblems(res, `audit dates ${q.slice(0, 40)}`));
+        problems.push(...htmlProblems(res.text).map((p) => `audit dates: ${p}`));
+      }
+      const page = await staff.agent.get(`/contacts/${contactId}`);
+      assert.ok(showsEscaped(page.text, XSS_CORPUS[1]), 'the contact page shows the corrected name, escaped');
+      assert.ok(showsEscaped(page.text, XSS_CORPUS[2]), 'the contact page shows a custom field, escaped');
       assertNone(problems);
     });
 

@@ -259,6 +259,20 @@ describe('GET /events (the live stream)', () => {
     });
   });
 
+  it('should take an erased conversation off every list, and its messages off the tab that shows it', async () => {
+    const onConversation = await open(staff, `status=open&who=all&conversation=${conversationId}&since=${cursor()}`);
+    const onList = await open(owner, `status=open&who=all&since=${cursor()}`);
+    const { id: contactId } = (await ctx.deps.db.get<{ id: number }>('SELECT contact_id AS id FROM conversations WHERE id = ?', [
+      conversationId,
+    ]))!;
+    await ctx.deps.deletions.eraseNow(contactId, { actor: OWNER });
+    const gone = `<li id="conv-row-${conversationId}" hx-swap-oob="delete"></li>`;
+    await onList.waitForData(gone, 1000);
+    const erased = await onConversation.waitForData('This conversation was deleted', 1000);
+    assert.match(erased.data, /id="inbox-detail" hx-swap-oob="true"/);
+    assert.doesNotMatch(erased.data, /First message/);
+  });
+
   it('should send a signed-out request to sign in', async () => {
     const res = await request(ctx.app).get('/events?status=open').set('Accept', 'text/event-stream');
     assert.equal(res.status, 303);

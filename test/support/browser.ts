@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { PASSWORD } from './browser-session';
 
 export const SCREENSHOT_DIR = path.resolve(__dirname, '..', '..', 'test-output', 'screenshots');
 
@@ -131,4 +132,13 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   // settle step then copies onto the next page's inputs: a CSP violation the app did not cause.
   await page.screenshot({ path: file, fullPage: true, caret: 'initial' });
   return file;
+}
+
+/** Signs in through the real sign-in form and waits for the inbox. */
+export async function signInAs(page: Page, baseUrl: string, email: string, password = PASSWORD): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${baseUrl}/`);
 }

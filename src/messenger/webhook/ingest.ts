@@ -24,6 +24,7 @@ import {
   type EventContext,
 } from './event-handlers';
 import { flattenEvents, usableAttachments, type MessagingEvent, type WebhookBody } from './events';
+import { firstReceipt } from './receipts';
 
 export type { WebhookBody } from './events';
 
@@ -85,6 +86,10 @@ export class Ingest implements EventContext {
   private async event(pageId: string, e: MessagingEvent): Promise<void> {
     const at = e.timestamp;
     const m = e.message;
+    const person = m?.is_echo ? e.recipient?.id : e.sender?.id;
+    // Meta retries late: an event of someone erased since must not bring them back (conversations/erase.ts).
+    if (person && (await this.writer.fromBeforeErasure(pageId, person, at)))
+      return this.skip('an event from before this person was erased');
     if (m && !m.is_echo && m.mid && e.sender?.id && usableAttachments(m).length === 0)
       return plainMessage(this, pageId, e.sender.id, { ...m, mid: m.mid }, at);
     // Anything else may depend on the messages collected so far (a reaction to one, an edit of one).
@@ -120,12 +125,9 @@ export class Ingest implements EventContext {
   }
 
   async firstTime(key: string): Promise<boolean> {
-    const { changes } = await this.writer.tx.run('INSERT OR IGNORE INTO webhook_receipts (key, received_at) VALUES (?, ?)', [
-      key,
-      Date.now(),
-    ]);
-    if (changes === 0) this.result.duplicates++;
-    return changes > 0;
+    const first = await firstReceipt(this.writer.tx, key);
+    if (!first) this.result.duplicates++;
+    return first;
   }
 
   /** A job (a profile lookup, a download) in this transaction: it runs only if the events commit. */
