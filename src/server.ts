@@ -2,12 +2,13 @@
 // app → start the jobs → listen. SIGTERM/SIGINT stop them in reverse: stop accepting, end the live
 // streams, finish in-flight requests, then close the services (jobs, sender, queue, database).
 import http from 'node:http';
+import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { applyTimeZone, ConfigError, describeConfig, loadConfig, type Config } from './config';
 import { DataDirError, prepareDataDir } from './core/data-dir';
 import { DatabaseKeyError } from './core/db';
-import { DataDirBusyError, lockDataDir } from './core/instance-lock';
+import { DataDirBusyError, lockDataDir, lockFile } from './core/instance-lock';
 import { requestBasics } from './core/every-request';
 import { log, setLogLevel } from './core/log';
 import { MigrationError } from './core/migrate';
@@ -28,23 +29,29 @@ export async function start(config: Config): Promise<RunningServer> {
   prepareDataDir(config.dataDir);
   // Held while the server runs: a second server on the same data refuses to start, and the CLI's
   // restore, rekey and wipe refuse to run beside it.
+  const lockExisted = fs.existsSync(lockFile(config.dataDir));
   const lock = await lockDataDir(config.dataDir).catch((err: Error) => {
     if (err instanceof DataDirBusyError) throw new DataDirError(`another ChatX is already running on ${config.dataDir}`);
     log.warn('no lock on DATA_DIR; the CLI cannot tell that this server runs', { error: err.message });
     return undefined;
   });
+  // A start that fails (a wrong key, a port in use) leaves the data dir as it found it.
+  const giveUp = async () => {
+    await lock?.release();
+    if (!lockExisted) fs.rmSync(lockFile(config.dataDir), { force: true });
+  };
   let services: Services;
   try {
     services = await buildServices(config, { writerThread: true });
   } catch (err) {
-    await lock?.release();
+    await giveUp();
     throw err;
   }
   try {
     await services.start();
   } catch (err) {
     await services.close();
-    await lock?.release();
+    await giveUp();
     throw err;
   }
   const app = createApp(services);
@@ -59,7 +66,7 @@ export async function start(config: Config): Promise<RunningServer> {
     });
   } catch (err) {
     await services.close();
-    await lock?.release();
+    await giveUp();
     throw err;
   }
   const { port } = server.address() as AddressInfo;
