@@ -1,10 +1,11 @@
 // `npm run bench`: builds if needed, runs each benchmark, prints a table and writes bench/results.json.
 // Targets (from the issues) are checked here, never in unit tests. `npm run bench -- export fanout`
-// runs only the parts named (webhook, fanout, inbox, export, backup, deletion) and keeps the others' last
+// runs only the parts named (webhook, fanout, inbox, export, backup, deletion, ai) and keeps the others' last
 // results.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchAi } from './ai';
 import { backupRows, benchBackup } from './backup';
 import { benchDeletion } from './deletion';
 import { benchExport, exportRows } from './export';
@@ -17,7 +18,7 @@ require('../scripts/build-if-needed')();
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
-const PARTS = ['webhook', 'fanout', 'inbox', 'export', 'backup', 'deletion'];
+const PARTS = ['webhook', 'fanout', 'inbox', 'export', 'backup', 'deletion', 'ai'];
 const only = process.argv.slice(2);
 const wanted = (part: string) => only.length === 0 || only.includes(part);
 for (const part of only)
@@ -119,6 +120,15 @@ async function main() {
       check(deletion.ms <= 1000),
     ]);
     rows.push(['  then the index rewrite without their words, s', fmt(deletion.purgeSeconds, 1), '', '']);
+  }
+
+  if (wanted('ai')) {
+    const ai = await benchAi();
+    results.ai = ai;
+    rows.push([`AI: message commit → provider request p50 ms (debounce 0)`, fmt(ai.p50), '', '']);
+    rows.push([`AI: message commit → provider request p95 ms (debounce 0)`, fmt(ai.p95), '<= 1500', check(ai.p95 <= 1500)]);
+    rows.push([`AI: ${ai.jobs.toLocaleString('en')} queued AI jobs drained, s`, fmt(ai.drainSeconds, 1), '', '']);
+    rows.push(['AI: server peak RSS while draining, MB', fmt(ai.peakRssMb, 0), '< 200', check(ai.peakRssMb < 200)]);
   }
 
   const width = Math.max(...rows.map((r) => r[0].length));

@@ -6,6 +6,8 @@
 import path from 'node:path';
 import cookieParser from 'cookie-parser';
 import express, { type Express } from 'express';
+import { aiConversationRouter } from './ai/conversation-routes';
+import { aiSettingsRouter } from './ai/routes';
 import { bearerMiddleware, csrfProtection, requireUser, sessionMiddleware } from './auth/middleware';
 import { authRouter } from './auth/routes';
 import { usersRouter } from './auth/users-routes';
@@ -90,11 +92,13 @@ export function createApp(deps: Deps): Express {
   app.use(usersRouter(deps));
   app.use(inboxRouter(deps));
   app.use(conversationRouter(deps));
+  app.use(aiConversationRouter(deps));
   app.use(searchRouter(deps));
   app.use(cannedRouter(deps));
   app.use(crmRouter(deps));
   app.use(simulatorRouter(deps));
   app.use(settingsRouter(deps));
+  app.use(aiSettingsRouter(deps));
   app.use(tokensRouter(deps));
   app.use(privacyRouter(deps));
   app.use(vaultRouter(deps));

@@ -36,6 +36,12 @@ export interface Config {
     openaiBaseUrl?: string;
     anthropicApiKey?: string;
     anthropicBaseUrl?: string;
+    /** Which of provider, mode and model the environment set (they then win over Settings → AI). */
+    fromEnv: { provider: boolean; mode: boolean; model: boolean };
+    /** AI_KNOWLEDGE_FILE: business knowledge kept in a file, loaded at start beside the entries in Settings. */
+    knowledgeFile?: string;
+    /** AI_DEBOUNCE_MS: how long the AI waits for more messages from the same customer before answering. */
+    debounceMs: number;
   };
   tz: string;
   logLevel: LogLevel;
@@ -202,6 +208,13 @@ export function loadConfig(env: Env = readEnvironment()): Config {
       openaiBaseUrl: httpUrl(env, 'OPENAI_BASE_URL', undefined),
       anthropicApiKey: optional(env, 'ANTHROPIC_API_KEY'),
       anthropicBaseUrl: httpUrl(env, 'ANTHROPIC_BASE_URL', undefined),
+      fromEnv: {
+        provider: optional(env, 'AI_PROVIDER') !== undefined,
+        mode: optional(env, 'AI_MODE') !== undefined,
+        model: optional(env, 'AI_MODEL') !== undefined,
+      },
+      knowledgeFile: knowledgeFile(env),
+      debounceMs: wholeNumber(env, 'AI_DEBOUNCE_MS', 3000, 10 * 60 * 1000),
     },
     tz: timeZone(env),
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['debug', 'info', 'warn', 'error'], 'info'),
@@ -209,6 +222,18 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     trustProxy: optional(env, 'TRUST_PROXY') ?? 'loopback',
     backupKeep: wholeNumber(env, 'BACKUP_KEEP', 7, 1000),
   };
+}
+
+function knowledgeFile(env: Env): string | undefined {
+  const file = optional(env, 'AI_KNOWLEDGE_FILE');
+  if (file === undefined) return undefined;
+  try {
+    if (!fs.statSync(file).isFile()) throw new ConfigError('AI_KNOWLEDGE_FILE', `${file} is not a file`);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError('AI_KNOWLEDGE_FILE', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
+  return path.resolve(file);
 }
 
 /** Makes Node's own clock follow TZ, so cron schedules and dates agree with the config. */

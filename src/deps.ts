@@ -1,5 +1,6 @@
 // What every router and job is built with: the services of one running ChatX. services.ts builds
 // them (for the server, the CLI and the tests alike); nothing sets a field on them afterwards.
+import type { Assistant } from './ai/assistant';
 import type { SourceLimits } from './auth/throttle';
 import type { Config } from './config';
 import type { Bus } from './core/bus';
@@ -32,6 +33,8 @@ export interface Deps {
   queue: JobQueue;
   /** The one way a reply is sent. */
   outbox: Outbox;
+  /** AI answers, drafts and the composer's helpers; hands over to a person when it should. */
+  assistant: Assistant;
   readReceipts: ReadReceipts;
   /** Sign-in attempts per source address (the per-account count is in the database). */
   signIns: SourceLimits;

@@ -6,6 +6,7 @@ import type { Config } from './config';
 import { DatabaseKeyError } from './core/db';
 import { GraphError } from './messenger/graph';
 import { buildServices, type Services } from './services';
+import { aiSettingsFrom, usable, type AiSettings } from './ai/settings';
 
 type Outcome = 'ok' | 'warn' | 'fail';
 
@@ -70,27 +71,24 @@ async function checkMessenger(services: Services, report: Report): Promise<void>
     report('warn', 'messenger', 'no app secret (FB_APP_SECRET or Settings); webhook signatures from Meta cannot be checked');
 }
 
-async function checkAi(config: Config, report: Report): Promise<void> {
-  const { ai } = config;
+async function checkAi(ai: AiSettings, report: Report): Promise<void> {
   if (ai.provider === 'none' || ai.mode === 'off') {
     report('ok', 'ai', 'off');
     return;
   }
+  if (ai.paused) report('warn', 'ai', `paused since ${new Date(ai.paused.at).toISOString()}: ${ai.paused.reason}`);
   const openai = ai.provider === 'openai';
-  const key = openai ? ai.openaiApiKey : ai.anthropicApiKey;
-  const base = openai
-    ? (ai.openaiBaseUrl ?? 'https://api.openai.com/v1')
-    : `${ai.anthropicBaseUrl ?? 'https://api.anthropic.com'}/v1`;
+  const base = openai ? (ai.baseUrl ?? 'https://api.openai.com/v1') : `${ai.baseUrl ?? 'https://api.anthropic.com'}/v1`;
   const headers: Record<string, string> = openai
-    ? { authorization: `Bearer ${key ?? ''}` }
-    : { 'x-api-key': key ?? '', 'anthropic-version': '2023-06-01' };
-  if (!key && !(openai && ai.openaiBaseUrl)) {
-    report('fail', 'ai', `${openai ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY'} is not set`);
+    ? { authorization: `Bearer ${ai.apiKey ?? ''}` }
+    : { 'x-api-key': ai.apiKey ?? '', 'anthropic-version': '2023-06-01' };
+  if (!usable(ai)) {
+    report('fail', 'ai', `no API key (${openai ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY'} or Settings → AI)`);
     return;
   }
   try {
     const res = await reach(`${base}/models`, headers);
-    if (res.status === 200) report('ok', 'ai', `${ai.provider} answers at ${base} (mode ${ai.mode})`);
+    if (res.status === 200) report('ok', 'ai', `${ai.provider} answers at ${base} (mode ${ai.mode}, model ${ai.model})`);
     else report('fail', 'ai', `${ai.provider} at ${base} answered ${res.status}: ${res.body.slice(0, 120)}`);
   } catch (err) {
     report('fail', 'ai', `cannot reach ${base}: ${(err as Error).message}`);
@@ -115,17 +113,20 @@ export async function runDoctor(config: Config, print: (line: string) => void = 
   } catch (err) {
     report('fail', 'database', err instanceof DatabaseKeyError ? err.message : `cannot be opened: ${(err as Error).message}`);
   }
+  // Settings → AI lives in the database; without it, only what the environment says.
+  let ai: AiSettings | undefined;
   if (services) {
     try {
       await checkDatabase(services, report);
       await checkMessenger(services, report);
+      ai = await services.assistant.settings();
     } finally {
       await services.close();
     }
   } else {
     report('warn', 'messenger', 'not checked: the channel settings live in the database, which did not open');
   }
-  await checkAi(config, report);
+  await checkAi(ai ?? aiSettingsFrom({}, config), report);
   print(failed ? 'Something needs attention (see FAIL above).' : 'All checks passed.');
   return !failed;
 }

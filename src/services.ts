@@ -4,6 +4,8 @@
 // writer thread) and open it again with another key while the process runs (reopen), which is what
 // key rotation, restore and wipe need.
 import path from 'node:path';
+import { Assistant } from './ai/assistant';
+import { aiReplyJob } from './ai/reply-job';
 import { liveSessionIds } from './auth/sessions';
 import { SourceLimits } from './auth/throttle';
 import type { Config } from './config';
@@ -15,6 +17,7 @@ import { resolveDatabaseKey, type DatabaseKey } from './core/key';
 import { log } from './core/log';
 import { migrate } from './core/migrate';
 import { JobQueue } from './core/queue';
+import { AI_REPLY_JOB } from './conversations/ai-replies';
 import { Conversations } from './conversations/service';
 import { Workflow } from './conversations/workflow';
 import type { Deps } from './deps';
@@ -86,6 +89,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
   queue.register('messenger.attachment', attachmentJob(db, conversations, channel, { trustedOrigin }));
   queue.register('messenger.sender_action', senderActionJob(db, channel));
   const outbox = new Outbox(db, conversations, channel);
+  const assistant = new Assistant(db, conversations, bus, config);
+  queue.register(AI_REPLY_JOB, aiReplyJob({ db, assistant, conversations, outbox, bus }));
   const readReceipts = new ReadReceipts(db, workflow, queue, channel);
   const views = createViews(config, channel);
   const signIns = new SourceLimits();
@@ -115,6 +120,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     workflow,
     queue,
     outbox,
+    assistant,
     readReceipts,
     ingest,
     signIns,
@@ -131,6 +137,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
       started = true;
       // Checkpoints are the wal-checkpoint job's, in quiet moments (jobs.ts), not every 1,000 pages.
       await db.exec('PRAGMA wal_autocheckpoint = 0');
+      // The knowledge file, and the row that lets the webhook queue AI answers (or not).
+      await assistant.start();
       // The writer thread derives the key on a connection of its own, about a third of a second:
       // the server listens meanwhile, and a webhook that comes first waits for it (sink.ts).
       ingest.start().catch((err: Error) => log.error('the webhook writer thread did not start', { error: err.message }));
@@ -161,6 +169,7 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
         channel.invalidate();
         inboxStats.invalidate();
         deletions.invalidate();
+        await assistant.changed().catch((err: Error) => log.error('AI settings after reopening', { error: err.message }));
         await ingest.reopen(key.passphrase);
       }
     },

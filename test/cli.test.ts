@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { startOpenAiFake } from './fakes/ai';
 import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -232,6 +233,24 @@ describe('the admin CLI', () => {
         assert.ok(query.get('appsecret_proof'), 'signed with the app secret saved in Settings, as the server signs');
       } finally {
         graph.close();
+      }
+    });
+
+    it('should check the AI provider: answering, refusing the key, or set in Settings → AI', async () => {
+      cli(['user:add', '--email', 'x@example.com', '--role', 'owner']);
+      const ai = await startOpenAiFake({ apiKey: 'sk-good' });
+      try {
+        const env = { AI_PROVIDER: 'openai', OPENAI_BASE_URL: ai.url };
+        const ok = await cliAsync(['doctor'], { ...env, OPENAI_API_KEY: 'sk-good' });
+        assert.match(
+          ok.stdout,
+          /\[ok {2}\] ai: openai answers at http:\/\/127\.0\.0\.1:\d+\/v1 \(mode suggest, model gpt-5-mini\)/i,
+        );
+        const refused = await cliAsync(['doctor'], { ...env, OPENAI_API_KEY: 'sk-wrong' });
+        assert.equal(refused.status, 1);
+        assert.match(refused.stdout, /\[FAIL\] ai: openai at .* answered 401/);
+      } finally {
+        await ai.close();
       }
     });
 

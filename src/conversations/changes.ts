@@ -18,6 +18,8 @@ export interface Outcome {
   messages: MessageChange[];
   /** Conversations whose list row changed (status, assignee, unread, last message, contact name). */
   conversations: number[];
+  /** Conversations the AI handed to a person, with why (everyone is told at once). */
+  handoffs?: { conversationId: number; reason: string }[];
 }
 
 export function emptyOutcome(): Outcome {
@@ -34,12 +36,17 @@ export function messageUpdated(o: Outcome, conversationId: number, messageId: nu
   o.messages.push({ conversationId, messageId, change: 'updated' });
 }
 
+export function handedOver(o: Outcome, conversationId: number, reason: string): void {
+  (o.handoffs ??= []).push({ conversationId, reason });
+}
+
 export function conversationChanged(o: Outcome, conversationId: number): void {
   o.conversations.push(conversationId);
 }
 
 /** Tells every open tab (and anyone else listening) what changed; call after the commit. */
-export function announce(bus: Bus, o: Pick<Outcome, 'messages' | 'conversations'>): void {
+export function announce(bus: Bus, o: Pick<Outcome, 'messages' | 'conversations' | 'handoffs'>): void {
   for (const m of o.messages) bus.emit('message', m);
   for (const conversationId of new Set(o.conversations)) bus.emit('conversation', { conversationId });
+  for (const h of o.handoffs ?? []) bus.emit('handoff', h);
 }

@@ -6,10 +6,10 @@
 // Afterwards the person is remembered only as a hash in erased_people for a while, so that Meta's
 // late retries of events from before the erasure cannot bring them back (see threads' users: the
 // webhook's ConversationWriter.prefetch reads it).
-import crypto from 'node:crypto';
 import type { Db, Queryable } from '../core/db';
 import { conversationChanged } from './changes';
-import { threadKey, type Person } from './threads';
+import { personHash } from './erased';
+import type { Person } from './threads';
 import type { ConversationWriter } from './writer';
 
 /** How long an erased person's old events are refused: Meta retries for at most 36 hours. */
@@ -23,11 +23,6 @@ export interface Erased {
   mids: string[];
   attachmentIds: number[];
   counts: { conversations: number; messages: number; notes: number; attachments: number };
-}
-
-/** The guard's key for a person: a hash, so the PSID itself does not outlive the erasure. */
-export function personHash(pageId: string, psid: string): string {
-  return crypto.createHash('sha256').update(`chatx-erased:${pageId}:${psid}`).digest('hex');
 }
 
 /** Erases the contact and all below it; undefined when there is no such contact (erased before). */
@@ -100,22 +95,6 @@ export async function purgeErasedWords(db: Db, signal?: AbortSignal): Promise<bo
     });
     if (merged < 2) return true; // nothing left to merge
   }
-}
-
-/** When each of these people was erased, if lately (keyed by threadKey); one query per 400 people. */
-export async function erasedAt(tx: Queryable, people: Person[]): Promise<Map<string, number>> {
-  const found = new Map<string, number>();
-  const byHash = new Map(people.map((p) => [personHash(p.pageId, p.psid), threadKey(p.pageId, p.psid)]));
-  const hashes = [...byHash.keys()];
-  for (let i = 0; i < hashes.length; i += 400) {
-    const chunk = hashes.slice(i, i + 400);
-    const rows = await tx.all<{ person: string; erased_at: number }>(
-      `SELECT person, erased_at FROM erased_people WHERE person IN (${chunk.map(() => '?').join(', ')})`,
-      chunk,
-    );
-    for (const r of rows) found.set(byHash.get(r.person)!, r.erased_at);
-  }
-  return found;
 }
 
 /** Drops the guards whose time is up (Meta stopped retrying long ago). */

@@ -3,6 +3,7 @@
 // read and delivery receipts, reactions, edits, and the ad or link that brought someone. Meta may
 // deliver any of them late, twice or out of order: each is applied once, and the newest one wins.
 import { preview, touchConversations, touchWindow } from './activity';
+import { personAnswered } from './ai-state';
 import { messageCreated, messageUpdated } from './changes';
 import type { Thread } from './threads';
 import type { ConversationWriter } from './writer';
@@ -64,6 +65,9 @@ export async function addMessage(
     return undefined;
   }
   messageCreated(w.outcome, thread.conversationId, messageId);
+  // The customer wrote: the AI may answer. The Page wrote from Meta's own tools: a person answered.
+  if (m.direction === 'in') w.customerWrote(thread.conversationId, messageId);
+  else w.later(personAnswered(w, thread.conversationId));
   const downloads: number[] = [];
   for (const f of m.files ?? []) {
     const { lastID } = await w.tx.run(

@@ -48,14 +48,23 @@ export class PlainMessages {
    * Writes what was collected; a mid seen before (a retry, or twice in one batch) counts as a
    * duplicate. `conversationOf` names the conversation of a sender that was new when collected.
    */
-  async flush(db: Queryable, conversationOf: (pageId: string, psid: string) => number): Promise<void> {
+  async flush(
+    db: Queryable,
+    conversationOf: (pageId: string, psid: string) => number,
+  ): Promise<{ conversationId: number; messageId: number }[]> {
     const rows = this.rows.map((r) => ({ ...r, conversationId: r.conversationId ?? conversationOf(r.pageId, r.psid) }));
     this.rows = [];
-    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) await insert(db, rows.slice(i, i + ROWS_PER_STATEMENT));
+    const stored: { conversationId: number; messageId: number }[] = [];
+    for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT)
+      stored.push(...(await insert(db, rows.slice(i, i + ROWS_PER_STATEMENT))));
+    return stored;
   }
 }
 
-async function insert(db: Queryable, rows: (PlainMessage & { conversationId: number })[]): Promise<void> {
+async function insert(
+  db: Queryable,
+  rows: (PlainMessage & { conversationId: number })[],
+): Promise<{ conversationId: number; messageId: number }[]> {
   const now = Date.now();
   const inserted = await db.all<{ id: number; mid: string }>(
     `INSERT INTO messages (conversation_id, mid, direction, kind, text, status, sent_by, quick_reply, reply_to_mid,
@@ -65,7 +74,8 @@ async function insert(db: Queryable, rows: (PlainMessage & { conversationId: num
     rows.flatMap((r) => [r.conversationId, r.mid, r.text, r.quickReply, r.replyTo, r.at, now]),
   );
   const ids = new Map(inserted.map((r) => [r.mid, r.id]));
-  const stored: typeof rows = [];
+  const stored: (typeof rows)[number][] = [];
+  const created: { conversationId: number; messageId: number }[] = [];
   for (const row of rows) {
     const id = ids.get(row.mid);
     if (id === undefined) {
@@ -75,9 +85,11 @@ async function insert(db: Queryable, rows: (PlainMessage & { conversationId: num
     ids.delete(row.mid); // the same mid again later in this batch is the duplicate
     messageCreated(row.outcome, row.conversationId, id);
     stored.push(row);
+    created.push({ conversationId: row.conversationId, messageId: id });
   }
   await touchConversations(
     db,
     stored.map((r) => ({ conversationId: r.conversationId, at: r.at, direction: 'in', preview: r.preview })),
   );
+  return created;
 }

@@ -20,6 +20,7 @@ export class Conversations {
       const writer = new ConversationWriter(tx, outcome);
       const value = await work(writer);
       await writer.settle();
+      await writer.queueFollowUps();
       return value;
     });
     announce(this.bus, outcome);

@@ -2,6 +2,7 @@
 // notes. The web routes, the JSON API and the cron job that wakes snoozed conversations all come
 // here, so every change follows the same rules and is announced to every open tab.
 import { badRequest, notFound } from '../core/errors';
+import { aiReady } from './ai-state';
 import { conversationChanged } from './changes';
 import { addNote } from './outbound';
 import { STATUSES, type ConversationStatus } from './queries';
@@ -64,6 +65,8 @@ export class Workflow {
           Date.now(),
           conversationId,
         ]);
+        // Resolved: the AI may answer the customer's next message (never one from before).
+        if (status === 'resolved') await aiReady(w, conversationId);
       }
       conversationChanged(w.outcome, conversationId);
     });

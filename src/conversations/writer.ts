@@ -4,7 +4,8 @@
 // writer's lookups and collected rows across its bodies (withOutcome), each body with its own outcome.
 import type { Queryable } from '../core/db';
 import { emptyOutcome, type Outcome } from './changes';
-import { erasedAt } from './erase';
+import { queueAiReplies } from './ai-replies';
+import { erasedAt } from './erased';
 import { PlainMessages, type PlainMessage } from './plain-messages';
 import { createThreads, findThread, findThreads, threadKey, type Person, type Thread } from './threads';
 
@@ -19,6 +20,8 @@ interface Shared {
   plain: PlainMessages;
   /** Writes whose result nothing waits for (conversation touches); awaited before the commit. */
   pending: Promise<unknown>[];
+  /** Conversations with new customer messages in this transaction → the newest such message. */
+  inbound: Map<number, number>;
 }
 
 export class ConversationWriter {
@@ -31,6 +34,7 @@ export class ConversationWriter {
       erased: new Map(),
       plain: new PlainMessages(),
       pending: [],
+      inbound: new Map(),
     },
   ) {}
 
@@ -111,8 +115,29 @@ export class ConversationWriter {
         created.push({ thread, outcome: n.outcome });
       }
     }
-    await this.shared.plain.flush(this.tx, (pageId, psid) => this.shared.threads.get(threadKey(pageId, psid))!.conversationId);
+    const stored = await this.shared.plain.flush(
+      this.tx,
+      (pageId, psid) => this.shared.threads.get(threadKey(pageId, psid))!.conversationId,
+    );
+    for (const m of stored) this.customerWrote(m.conversationId, m.messageId);
     return created;
+  }
+
+  /** A new message from the customer: the AI may answer it (queueAiReplies, at the end of the transaction). */
+  customerWrote(conversationId: number, messageId: number): void {
+    const newest = this.shared.inbound.get(conversationId);
+    if (newest === undefined || messageId > newest) this.shared.inbound.set(conversationId, messageId);
+  }
+
+  /**
+   * The last step of a transaction that stored customer messages: the AI's answer to each of their
+   * conversations is queued with them (ai-state.ts), so a crash cannot lose it. Once per transaction.
+   */
+  async queueFollowUps(): Promise<number> {
+    if (this.shared.inbound.size === 0) return 0;
+    const conversationIds = [...this.shared.inbound.keys()];
+    this.shared.inbound.clear();
+    return queueAiReplies(this.tx, conversationIds);
   }
 
   /** A write nothing needs to wait for (a conversation touch); settled before the commit. */

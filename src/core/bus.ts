@@ -7,6 +7,10 @@ export interface BusEvents {
   message: { conversationId: number; messageId: number; change: 'created' | 'updated' };
   /** A conversation's list row changed (status, assignee, unread, last message). */
   conversation: { conversationId: number };
+  /** The AI handed a conversation to a person (everyone is told). */
+  handoff: { conversationId: number; reason: string };
+  /** A suggested reply is ready in a conversation's composer. */
+  draft: { conversationId: number };
 }
 
 export class Bus {

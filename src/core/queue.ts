@@ -1,6 +1,7 @@
 // A durable job queue in the jobs table, for work that needs the network (profile lookups,
 // attachment downloads, AI replies). Jobs are inserted in the same transaction as the data that
 // needs them, so nothing is forgotten across a crash; a worker runs them with retries and backoff.
+import { setMaxListeners } from 'node:events';
 import type { Db, Queryable } from './db';
 import { log } from './log';
 import { Rerunner } from './rerun';
@@ -60,6 +61,30 @@ export async function enqueueJobs(db: Queryable, jobs: NewJob[]): Promise<void> 
 }
 
 /**
+ * Queues a job, or pushes back the one already queued under `dedupeKey` to `runAt` (a debounce:
+ * each new message from a customer moves the AI's answer a little later, so a burst gets one). A
+ * finished job under that key is queued afresh; one running right now runs once more afterwards.
+ */
+export async function requeueJob(
+  db: Queryable,
+  kind: string,
+  payload: Record<string, unknown>,
+  dedupeKey: string,
+  runAt: number,
+): Promise<void> {
+  const now = Date.now();
+  await db.run(
+    `INSERT INTO jobs (kind, payload, run_at, dedupe_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (dedupe_key) DO UPDATE SET
+       again = CASE WHEN jobs.state = 'running' THEN 1 ELSE 0 END,
+       state = CASE WHEN jobs.state = 'running' THEN 'running' ELSE 'pending' END,
+       attempts = CASE WHEN jobs.state = 'running' THEN jobs.attempts ELSE 0 END,
+       payload = excluded.payload, run_at = excluded.run_at, last_error = NULL, updated_at = excluded.updated_at`,
+    [kind, JSON.stringify(payload), runAt, dedupeKey, now, now],
+  );
+}
+
+/**
  * Drops the jobs about these records, whatever their state (a person's data is being erased): their
  * payloads name the contact, the conversation or a file. A job running meanwhile finds nothing.
  */
@@ -83,6 +108,7 @@ export function backoffMs(attempts: number, baseMs = 5000, capMs = 30 * 60 * 100
 }
 
 const QUIET_MS = 250;
+const WAKE_WITHIN_MS = 60_000;
 const MAX_YIELD_MS = 5000;
 
 export class JobQueue {
@@ -92,6 +118,7 @@ export class JobQueue {
   private readonly abandon = new AbortController();
 
   private readonly busySince?: () => number;
+  private wake?: { at: number; timer: NodeJS.Timeout };
   readonly maxAttempts: number;
 
   /**
@@ -106,6 +133,8 @@ export class JobQueue {
   ) {
     this.busySince = options.busySince;
     this.maxAttempts = options.maxAttempts ?? 8;
+    // Every job in flight (twenty at a time, each perhaps an SDK call) listens to this one signal.
+    setMaxListeners(0, this.abandon.signal);
   }
 
   register(kind: string, handler: JobHandler): void {
@@ -130,6 +159,25 @@ export class JobQueue {
     }
   }
 
+  /**
+   * A job due within the next minute (a debounced AI answer, a short retry-after) gets a timer, so
+   * it runs on time rather than at the next sweep.
+   */
+  private async wakeForNext(): Promise<void> {
+    const next = await this.db.get<{ at: number | null }>("SELECT MIN(run_at) AS at FROM jobs WHERE state = 'pending'");
+    const at = next?.at;
+    if (at === null || at === undefined || this.runner.isStopped) return;
+    const delay = Math.max(0, at - Date.now());
+    if (delay > WAKE_WITHIN_MS || (this.wake && this.wake.at <= at)) return;
+    if (this.wake) clearTimeout(this.wake.timer);
+    const timer = setTimeout(() => {
+      this.wake = undefined;
+      void this.kick();
+    }, delay + 5);
+    timer.unref();
+    this.wake = { at, timer };
+  }
+
   private async drain(): Promise<void> {
     const passStarted = Date.now();
     for (;;) {
@@ -138,7 +186,7 @@ export class JobQueue {
         "SELECT id, kind, payload, attempts FROM jobs WHERE state = 'pending' AND run_at <= ? ORDER BY run_at, id LIMIT 20",
         [Date.now()],
       );
-      if (due.length === 0) return;
+      if (due.length === 0) return this.wakeForNext();
       await this.quietMoment(passStarted);
       // One write claims the batch and one transaction records the outcomes: the webhook writer
       // thread shares the file, and every extra write lock here can make it wait.
@@ -151,15 +199,16 @@ export class JobQueue {
       const settled = await Promise.all(due.map((job) => this.runOne(job)));
       // Jobs abandoned by a stop record nothing: they are 'running' until the next start re-queues them.
       const outcomes = settled.filter((o): o is NonNullable<typeof o> => o !== undefined);
+      // A job queued again while it ran (requeueJob) is due again at the time that asked for it.
       await this.db.transaction(async (tx) => {
         for (const o of outcomes) {
-          await tx.run('UPDATE jobs SET state = ?, run_at = ?, last_error = ?, updated_at = ? WHERE id = ?', [
-            o.state,
-            o.runAt,
-            o.error,
-            Date.now(),
-            o.id,
-          ]);
+          await tx.run(
+            `UPDATE jobs SET state = CASE WHEN again = 1 THEN 'pending' ELSE ? END,
+               run_at = CASE WHEN again = 1 THEN run_at ELSE ? END,
+               attempts = CASE WHEN again = 1 THEN 0 ELSE attempts END,
+               again = 0, last_error = ?, updated_at = ? WHERE id = ?`,
+            [o.state, o.runAt, o.error, Date.now(), o.id],
+          );
         }
       });
     }
@@ -196,6 +245,8 @@ export class JobQueue {
 
   /** No new passes; jobs still running after `graceMs` are abandoned (re-queued at the next start). */
   stop(graceMs = 2000): Promise<void> {
+    if (this.wake) clearTimeout(this.wake.timer);
+    this.wake = undefined;
     return this.runner.stop(graceMs, () => this.abandon.abort(new Error('ChatX is stopping')));
   }
 }

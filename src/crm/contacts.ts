@@ -55,6 +55,8 @@ export interface ContactDetail {
   email: string | null;
   fields: Record<string, string>;
   lead: { stage: string | null; source: string | null };
+  /** The person asked not to be answered by AI (the switch on their page). */
+  noAi: boolean;
   createdAt: number;
   updatedAt: number;
   conversations: ContactConversation[];
@@ -75,11 +77,12 @@ export async function getContact(db: Queryable, id: number): Promise<ContactDeta
     fields: string;
     lead_stage: string | null;
     lead_source: string | null;
+    no_ai: number;
     created_at: number;
     updated_at: number;
   }>(
     `SELECT id, psid, name, messenger_name, name_corrected_at, profile_state, phone, email, fields, lead_stage, lead_source,
-            created_at, updated_at
+            no_ai, created_at, updated_at
      FROM contacts WHERE id = ?`,
     [id],
   );
@@ -107,6 +110,7 @@ export async function getContact(db: Queryable, id: number): Promise<ContactDeta
     email: row.email,
     fields: parseFields(row.fields),
     lead: { stage: row.lead_stage, source: row.lead_source },
+    noAi: row.no_ai === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     conversations,

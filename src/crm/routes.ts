@@ -1,14 +1,15 @@
 // Contacts: everyone who has written to the Page, and a person's page (their details, which staff
-// may correct, their conversations and labels). The form re-renders itself with its mistakes and
-// what was typed; a save goes back to the page (303).
+// may correct, their conversations and labels, and the "No AI for this person" switch). The form
+// re-renders itself with its mistakes and what was typed; a save goes back to the page (303).
 import { Router, type Request, type Response } from 'express';
 import { requireUser } from '../auth/middleware';
 import type { DetailProblem } from '../conversations/contact-details';
 import { displayName } from '../conversations/names';
+import { badRequest } from '../core/errors';
 import { clip } from '../core/format';
 import { routeEntity } from '../core/http';
 import type { Deps } from '../deps';
-import { auditActor } from '../privacy/audit';
+import { audit, auditActor } from '../privacy/audit';
 import { getContact, listContacts, type ContactDetail } from './contacts';
 import { FORM_ROWS, formChange, saveContactDetails, type ContactDraft } from './details';
 
@@ -76,6 +77,21 @@ export function crmRouter(deps: Deps): Router {
     }
     await saveContactDetails(conversations, contact.id, change, auditActor(req));
     res.redirect(303, `/contacts/${contact.id}?saved=1`);
+  });
+
+  // "No AI for this person": the AI neither answers nor drafts for them (ai/assistant.ts).
+  router.post('/contacts/:contact/no-ai', async (req, res) => {
+    const contact = contactOf(req);
+    const on = (req.body as Record<string, unknown>).on;
+    if (on !== '1' && on !== '0') throw badRequest('invalid-no-ai', 'Say whether the AI may answer this person (on=1 or on=0).');
+    await deps.assistant.setNoAi(contact.id, on === '1');
+    await audit(db, {
+      ...auditActor(req),
+      action: 'contact.no_ai',
+      target: `contact #${contact.id}`,
+      detail: { on: on === '1' },
+    });
+    res.redirect(303, `/contacts/${contact.id}#ai`);
   });
 
   return router;

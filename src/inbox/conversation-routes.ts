@@ -71,6 +71,8 @@ export function conversationRouter(deps: Deps): Router {
           await workflow.addNote(conversation.id, user.id, text);
         } else {
           await outbox.queue({ conversationId: conversation.id, text, files, sentBy: 'user', userId: user.id, claim: true });
+          // A person answered: an AI draft waiting in the composer has had its turn.
+          await deps.assistant.dismissDraft(conversation.id);
         }
         back(req, res);
       },

@@ -3,6 +3,7 @@
 // paged by a cursor. Rows carry what the list shows.
 import type { Queryable } from '../core/db';
 import { badRequest } from '../core/errors';
+import type { AiMode, AiState } from '../conversations/ai-state';
 import { STATUSES, type ConversationStatus } from '../conversations/queries';
 import { conversationMatch } from './search';
 
@@ -29,6 +30,13 @@ export interface InboxRow {
   contact_name: string | null;
   psid: string;
   snoozed_until: number | null;
+  /** The AI's standing here (conversations/ai-state.ts): 'needs_person' shows a badge. */
+  ai_state: AiState;
+  ai_reason: string | null;
+  /** This conversation's own AI mode (null: follow Settings). */
+  ai_mode: AiMode | null;
+  /** The person asked for no AI (1). */
+  no_ai: number;
   labels: { id: number; name: string; color: string }[];
 }
 
@@ -67,6 +75,7 @@ export function matchesFilter(
 
 const ROW_SELECT = `SELECT c.id, c.status, c.last_message_at, c.last_inbound_at, c.last_message_preview, c.unread_count,
          c.assignee_id, COALESCE(NULLIF(u.name, ''), u.email) AS assignee_name, c.snoozed_until,
+         c.ai_state, c.ai_reason, c.ai_mode, k.no_ai,
          k.id AS contact_id, k.name AS contact_name, k.psid
   FROM conversations c JOIN contacts k ON k.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id`;
 

@@ -1,5 +1,8 @@
 // What a live change needs from the database (its conversation row, the message, the people it can
-// be assigned to), loaded once per change and shared by every tab that receives it (see live.ts).
+// be assigned to, an AI draft, whether the AI is on), loaded once per change and shared by every tab
+// that receives it (see live.ts).
+import { aiInstall, type AiInstall } from '../ai/composer';
+import { draftOf, type Draft } from '../ai/drafts';
 import { listActiveUsers, type ActiveUser } from '../auth/users';
 import type { Db } from '../core/db';
 import { listMessages, type ShownMessage } from '../conversations/queries';
@@ -10,6 +13,8 @@ export class SharedLoads {
   private rows = new Map<number, Promise<InboxRow | undefined>>();
   private messages = new Map<number, Promise<ShownMessage | undefined>>();
   private activeUsers?: Promise<ActiveUser[]>;
+  private drafts = new Map<number, Promise<Draft | undefined>>();
+  private install?: Promise<AiInstall>;
 
   constructor(private readonly db: Db) {}
 
@@ -32,5 +37,17 @@ export class SharedLoads {
   users(): Promise<ActiveUser[]> {
     this.activeUsers ??= listActiveUsers(this.db);
     return this.activeUsers;
+  }
+
+  /** The AI draft waiting in a conversation's composer. */
+  draft(conversationId: number): Promise<Draft | undefined> {
+    if (!this.drafts.has(conversationId)) this.drafts.set(conversationId, draftOf(this.db, conversationId));
+    return this.drafts.get(conversationId)!;
+  }
+
+  /** Whether the AI is on, and the install's mode (the conversation header's AI controls). */
+  aiInstall(): Promise<AiInstall> {
+    this.install ??= aiInstall(this.db);
+    return this.install;
   }
 }

@@ -3,7 +3,9 @@
 // saw (Last-Event-ID, or `since` from the page it was rendered in) catches up without gaps; after a
 // server restart (a new epoch) or a gap too long for the ring it gets a full resync instead. The
 // payloads are HTML fragments with hx-swap-oob, swapped in by the htmx SSE extension; every element
-// carries an id, so a fragment seen twice replaces rather than duplicates.
+// carries an id, so a fragment seen twice replaces rather than duplicates. Besides messages and list
+// rows: an AI draft for the conversation open in a tab, and to every tab a toast when the AI hands
+// a conversation to a person.
 import crypto from 'node:crypto';
 import type { Response } from 'express';
 import type { Bus, BusEvents } from '../core/bus';
@@ -86,6 +88,8 @@ export class LiveHub {
     this.unsubscribe.push(
       options.bus.on('message', (e) => this.publish('message', e)),
       options.bus.on('conversation', (e) => this.publish('conversation', e)),
+      options.bus.on('draft', (e) => this.publish('draft', e)),
+      options.bus.on('handoff', (e) => this.publish('handoff', e)),
     );
   }
 
@@ -178,6 +182,31 @@ export class LiveHub {
       this.write(client, await this.messageHtml(client, message), id);
       return;
     }
+    if (change.kind === 'draft') {
+      // A suggested reply for the conversation open here: the composer fills it in only if it is empty.
+      const e = change.event as BusEvents['draft'];
+      if (client.conversationId !== e.conversationId) return;
+      const draft = await shared.draft(e.conversationId);
+      const conversation = { id: e.conversationId };
+      this.write(
+        client,
+        await this.render('inbox/_ai-draft', { conversation, aiDraft: draft, aiDraftState: 'live', oob: true }),
+        id,
+      );
+      return;
+    }
+    if (change.kind === 'handoff') {
+      // Everyone is told, whatever they have open.
+      const e = change.event as BusEvents['handoff'];
+      const row = await shared.row(e.conversationId);
+      if (row)
+        this.write(
+          client,
+          await this.render('inbox/_handoff-toast', { c: row, handoff: { reason: e.reason, seq: change.seq } }),
+          id,
+        );
+      return;
+    }
     const e = change.event as BusEvents['conversation'];
     const [row, { counts, unread }] = await Promise.all([shared.row(e.conversationId), this.stats.numbers()]);
     let html = await this.unreadHtml(unread);
@@ -193,6 +222,7 @@ export class LiveHub {
       html += await this.render('inbox/_thread-head', {
         conversation: row,
         users: await shared.users(),
+        aiInstall: await shared.aiInstall(),
         csrfToken: client.csrfToken,
         oob: true,
       });

@@ -1,6 +1,7 @@
 // The inbox page: the filtered list on the left and, when one is open, the conversation on the right.
 // GET / and GET /conversations/:id render the same page, so every URL works with a full reload.
 import type { Request, Response } from 'express';
+import { aiInstall, composerAi } from '../ai/composer';
 import { listActiveUsers } from '../auth/users';
 import { listMessages, STATUSES } from '../conversations/queries';
 import { decideWindow } from '../conversations/reply-window';
@@ -15,6 +16,8 @@ export interface PageExtras {
   draft?: string;
   mode?: 'reply' | 'note';
   status?: number;
+  /** The AI's summary of the conversation, shown above the composer (ai/conversation-routes.ts). */
+  aiSummary?: string;
 }
 
 export async function renderInbox(deps: Deps, req: Request, res: Response, extra: PageExtras = {}): Promise<void> {
@@ -39,6 +42,9 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
           humanAgentEnabled: state.humanAgentEnabled,
         }),
         users: await listActiveUsers(db),
+        // The AI in the header (mode, hand back) and in the composer (the AI bar, a waiting draft).
+        aiInstall: await aiInstall(db),
+        aiComposer: await composerAi(deps.assistant, db, conversation),
       }
     : {};
   const qs = filterQuery(filter);
@@ -59,6 +65,7 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
     error: extra.error,
     draft: extra.draft,
     mode: extra.mode,
+    aiSummary: extra.aiSummary,
     ...thread,
   });
 }

@@ -1,6 +1,7 @@
 // The public privacy page (filled from Settings and from what this install really does) and the
 // owner's privacy centre: where the key lives, deletion requests and the audit log.
 import { Router } from 'express';
+import { usable, type AiSettings } from '../ai/settings';
 import { requireOwner, requireUser } from '../auth/middleware';
 import type { Deps } from '../deps';
 import { getBusinessProfile } from '../settings/store';
@@ -8,6 +9,15 @@ import { recentAudit } from './audit';
 import { listRequests } from './deletion-requests';
 import { retentionMonths } from './retention';
 import { backupsSection } from './vault-routes';
+
+/** Who receives conversations for AI replies, while AI is on (not off, not paused, set up). */
+function aiRecipient(s: AiSettings): string | undefined {
+  if (!usable(s) || s.mode === 'off' || s.paused) return undefined;
+  if (s.provider === 'anthropic') return 'Anthropic';
+  // An OpenAI-compatible server elsewhere (often one of the business's own) is named by its address.
+  const host = URL.parse(s.baseUrl ?? '')?.host;
+  return host && host !== 'api.openai.com' ? `The AI service at ${host}` : 'OpenAI';
+}
 
 export function privacyRouter(deps: Deps): Router {
   const { db, config, databaseKey } = deps;
@@ -18,8 +28,8 @@ export function privacyRouter(deps: Deps): Router {
     res.render('privacy/policy', {
       title: 'Privacy policy',
       profile,
-      // The policy only promises what this install does: AI sharing is named only when AI is on.
-      aiProvider: config.ai.mode === 'off' ? undefined : config.ai.provider === 'openai' ? 'OpenAI' : 'Anthropic',
+      // The policy only promises what this install does: AI sharing is named only while AI is on.
+      aiProvider: aiRecipient(await deps.assistant.settings()),
       https: config.publicUrl.startsWith('https:'),
       publicUrl: config.publicUrl,
       retentionMonths: await retentionMonths(db),

@@ -70,7 +70,6 @@ export async function renderSettings(
       sandbox: channel.sandbox,
       appSecretSet: channel.appSecretSource === 'env' || channel.appSecretSource === 'settings',
     },
-    ai: { provider: config.ai.provider, mode: config.ai.mode, model: config.ai.model },
     key: { source: databaseKey.source, file: databaseKey.file, dataDir: config.dataDir },
     canned: { items: await listCanned(db), ...extra.canned },
     tokens: { items: (await listApiTokens(db)).map((t) => ({ ...t, status: tokenStatus(t) })), ...extra.tokens },

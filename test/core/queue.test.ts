@@ -3,8 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Db } from '../../src/core/db';
 import { migrate } from '../../src/core/migrate';
-import { enqueueJob, JobQueue, RetryLater } from '../../src/core/queue';
-import { TEST_KEY, tempDir } from '../support/context';
+import { enqueueJob, JobQueue, requeueJob, RetryLater } from '../../src/core/queue';
+import { makeContext, TEST_KEY, tempDir } from '../support/context';
 
 describe('core/queue (the durable job queue)', () => {
   let dir: string;
@@ -95,5 +95,40 @@ describe('core/queue (the durable job queue)', () => {
     const kicked = Date.now();
     await queue.kick();
     assert.ok(ranAt - kicked >= 4900 && ranAt - kicked < 7000, `ran after ${ranAt - kicked} ms`);
+  });
+});
+
+describe('core/queue requeueJob (a debounced job)', () => {
+  it('should push a pending job back, queue a finished one afresh, and run a running one once more afterwards', async () => {
+    const ctx = await makeContext();
+    try {
+      const { db, queue } = ctx.deps;
+      const runs: number[] = [];
+      let release: () => void = () => {};
+      queue.register('test.debounced', async () => {
+        runs.push(Date.now());
+        if (runs.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      });
+      await requeueJob(db, 'test.debounced', {}, 'debounced:1', Date.now() + 60_000);
+      await requeueJob(db, 'test.debounced', {}, 'debounced:1', Date.now() - 1);
+      assert.equal((await db.all("SELECT id FROM jobs WHERE dedupe_key = 'debounced:1'")).length, 1);
+      const first = queue.kick();
+      while (runs.length === 0) await new Promise((r) => setTimeout(r, 5));
+      // Queued again while it runs: it must run once more.
+      await requeueJob(db, 'test.debounced', {}, 'debounced:1', Date.now() - 1);
+      release();
+      await first;
+      await queue.kick();
+      assert.equal(runs.length, 2);
+      assert.deepEqual(await db.get("SELECT state, again FROM jobs WHERE dedupe_key = 'debounced:1'"), {
+        state: 'done',
+        again: 0,
+      });
+      await requeueJob(db, 'test.debounced', {}, 'debounced:1', Date.now() - 1);
+      await queue.kick();
+      assert.equal(runs.length, 3, 'a finished job under the key is queued afresh');
+    } finally {
+      await ctx.close();
+    }
   });
 });

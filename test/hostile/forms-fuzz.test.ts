@@ -6,12 +6,17 @@
 // showing what was saved still answer 200. Each form is its own property, so one broken form does
 // not hide another.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import request from 'supertest';
+import { saveDraft } from '../../src/ai/drafts';
+import { addKnowledge, loadKnowledgeFile } from '../../src/ai/knowledge';
 import { createApiToken } from '../../src/auth/api-tokens';
 import { inviteUser } from '../../src/auth/users';
 import type { Queryable } from '../../src/core/db';
 import { createCanned } from '../../src/inbox/canned';
+import { deleteSetting } from '../../src/settings/store';
 import { addUser, csrfOf, PASSWORD, signIn, type Agent } from '../support/browser-session';
 import { makeContext, TEST_KEY, type TestContext } from '../support/context';
 import { customerWrites, inboxContext, OWNER, STAFF, type InboxContext } from '../inbox/support';
@@ -21,6 +26,7 @@ import {
   changedTables,
   checkEach,
   formBody,
+  gist,
   htmlProblems,
   nextAddress,
   runs,
@@ -95,6 +101,21 @@ function formPairs(spec: Record<string, fc.Arbitrary<string>>): fc.Arbitrary<Pai
     .filter((n) => n !== '_csrf' && n !== '');
   const extra = fc.array(fc.tuple(extraName, hostile), { maxLength: 2 });
   return fc.tuple(fc.record(per), extra).map(([groups, more]) => [...Object.values(groups).flat(), ...(more as Pairs)]);
+}
+
+/**
+ * A form that saves only when every field is right: a valid body with a few of its fields (one to
+ * three) fuzzed as formPairs does, so a run both succeeds now and then and is refused for one field.
+ */
+function fewFuzzed(valid: Pairs, spec: Record<string, fc.Arbitrary<string>>): fc.Arbitrary<Pairs> {
+  return fc
+    .subarray(Object.keys(spec), { minLength: 1, maxLength: 3 })
+    .chain((names) =>
+      formPairs(Object.fromEntries(names.map((n) => [n, spec[n]]))).map((fuzzed): Pairs => [
+        ...valid.filter(([k]) => !names.includes(k)),
+        ...fuzzed,
+      ]),
+    );
 }
 
 /** One value of a field, as the route reads it (a repeated key is not a string). */
@@ -193,6 +214,10 @@ interface FormSpec {
   ignore?: string[];
   numRuns?: number;
   before?: () => Promise<void>;
+  /** The body as sent, when formPairs(fields) is not what this form needs (fields then only names it). */
+  body?: fc.Arbitrary<Pairs>;
+  /** What else this form's answer must show. */
+  check?: (res: Submitted, path: string, pairs: Pairs, encoding: Encoding) => void | Promise<void>;
 }
 
 /** One property per form, all checked (see checkEach): sent by this agent with its CSRF token. */
@@ -203,10 +228,11 @@ function formChecks(db: Queryable, session: () => { agent: Agent; csrf: string }
         form.name,
         () =>
           fc.check(
-            fc.asyncProperty(form.path, formPairs(form.fields), encoding, async (path, pairs, enc) => {
+            fc.asyncProperty(form.path, form.body ?? formPairs(form.fields), encoding, async (path, pairs, enc) => {
               await form.before?.();
               const { agent, csrf } = session();
-              await submit({ db, agent, csrf, path, pairs, encoding: enc, tables: form.tables, ignore: form.ignore });
+              const res = await submit({ db, agent, csrf, path, pairs, encoding: enc, tables: form.tables, ignore: form.ignore });
+              await form.check?.(res, path, pairs, enc);
             }),
             runs(form.numRuns ?? RUNS, 15_000),
           ),
@@ -536,6 +562,192 @@ describe('Fuzzing every HTML form with hostile bodies', function () {
       await pagesServe(owner.agent, ['/settings', '/privacy', '/api/v1/tokens', '/canned?q=h', '/']);
     });
 
+    it('should answer the Settings → AI forms (settings, knowledge add/edit/delete, test, resume) with the page or a redirect, or a clean 4xx that changes nothing', async () => {
+      const owner = await signIn(ctx.app, OWNER);
+      const { db, assistant } = ctx.deps;
+      // Nothing here may call out: a provider a run saves is forgotten before Test, and any fetch to
+      // an address other than this machine is refused and listed.
+      const outside: string[] = [];
+      const realFetch = globalThis.fetch;
+      globalThis.fetch = ((input: string | URL | Request, init?: RequestInit) => {
+        const url = new URL(input instanceof Request ? input.url : String(input));
+        if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+          outside.push(url.href);
+          return Promise.reject(new TypeError(`a call outside in a test: ${url.href}`));
+        }
+        return realFetch(input, init);
+      }) as typeof fetch;
+      const unconfigured = async () => {
+        for (const key of ['ai.provider', 'ai.api_key', 'ai.base_url', 'ai.paused']) await deleteSetting(db, key);
+        await assistant.changed();
+      };
+      try {
+        const file = join(ctx.dataDir, 'knowledge.md');
+        writeFileSync(file, '# Returns\nWithin 30 days, with the receipt.\n');
+        await loadKnowledgeFile(db, file);
+        const entries = [
+          await addKnowledge(db, { title: 'Opening hours', body: 'Mon–Fri 9:00–18:00.', always: false }),
+          await addKnowledge(db, { title: 'Tone', body: 'Friendly, short, no emoji.', always: true }),
+          await addKnowledge(db, { title: 'Delivery', body: 'Saturdays too, within the city.', always: false }),
+          (await db.get<{ id: number }>("SELECT id FROM knowledge WHERE source = 'file'"))!.id,
+        ];
+        const tables = ['settings', 'knowledge', 'audit_log', 'ai_calls'];
+        const KEY = 'sk-fuzz-key-0123456789';
+        const cap = (max: number, usual: string) =>
+          fc.constantFrom(usual, '1', '0', String(max), String(max + 1), '-1', '1e3', ' 7 ', '007', '9'.repeat(13));
+        const time = fc.constantFrom('09:00', '18:00', '23:59', '00:00', '9:00', '24:00', '09:60', '09:00:00', '');
+        const settingsFields = {
+          provider: fc.constantFrom('none', 'openai', 'anthropic', 'OpenAI', 'ollama', ''),
+          mode: fc.constantFrom('off', 'suggest', 'auto', 'Auto', ''),
+          model: fc.oneof(
+            fc.constantFrom('gpt-5-mini', 'llama3.1:8b', 'org/model@v1+x', 'has space', 'm'.repeat(100), 'm'.repeat(101), ''),
+            around(100),
+          ),
+          api_key: fc.constantFrom(KEY, '', 'sk with spaces', 'k'.repeat(500), 'k'.repeat(501), 'sk-ключ'),
+          remove_key: fc.constantFrom('on', '', 'off'),
+          base_url: fc.constantFrom(
+            '',
+            'http://127.0.0.1:9/v1',
+            'http://localhost:9/v1/',
+            'https://user:pass@127.0.0.1:9/v1',
+            'ftp://127.0.0.1/v1',
+            'javascript:alert(1)',
+            'http://',
+            `http://127.0.0.1:9/${'a'.repeat(300)}`,
+          ),
+          auto_outside_hours: fc.constantFrom('on', '', 'true'),
+          days: fc.constantFrom('0', '1', '6', '7', '-1', '1.0', ' 3'),
+          open: time,
+          close: time,
+          disclose: fc.constantFrom('on', '', 'off'),
+          disclosure: fc.oneof(fc.constantFrom('Hi! This is an automated assistant.', '', '   '), around(300)),
+          first_name: fc.constantFrom('on', ''),
+          handoff_to: fc.constantFrom(
+            'nobody',
+            'least-busy',
+            `user:${ctx.ownerId}`,
+            `user:${ctx.staffId}`,
+            'user:999999',
+            'user:',
+            `user:0${ctx.staffId}`,
+            `user:${'9'.repeat(13)}`,
+          ),
+          timeout_s: fc.constantFrom('30', '5', '4', '120', '121', '030', ' 30 ', '1e1', '30.5', '9'.repeat(13)),
+          cap_requests: cap(100_000, '500'),
+          cap_tokens: cap(100_000_000, '1000000'),
+          cap_conversation_requests: cap(10_000, '30'),
+          cap_conversation_tokens: cap(10_000_000, '60000'),
+        };
+        const validSettings: Pairs = [
+          ['provider', 'none'],
+          ['mode', 'off'],
+          ['model', ''],
+          ['api_key', ''],
+          ['base_url', ''],
+          ['days', '1'],
+          ['days', '2'],
+          ['days', '3'],
+          ['open', '09:00'],
+          ['close', '18:00'],
+          ['disclose', 'on'],
+          ['disclosure', 'Hi! This is an automated assistant.'],
+          ['handoff_to', 'least-busy'],
+          ['timeout_s', '30'],
+          ['cap_requests', '500'],
+          ['cap_tokens', '1000000'],
+          ['cap_conversation_requests', '30'],
+          ['cap_conversation_tokens', '60000'],
+        ];
+        // The stored key is never sent back.
+        const noKey = (res: Submitted, p: string) =>
+          assert.ok(!res.text.includes(KEY), `POST ${p} answered ${res.status} showing the API key`);
+        const knowledgeFields = {
+          title: fc.oneof(fc.constantFrom('Opening hours', '  spaced   title  ', '', ' ', 't'.repeat(121)), around(120)),
+          body: fc.oneof(fc.constantFrom('Mon–Fri 9:00–18:00.', '', '   ', 'two\nlines'), around(4000)),
+          always: fc.constantFrom('on', '', 'off', '1'),
+        };
+        let pauses = 0;
+        await checkEach(
+          formChecks(db, () => owner, [
+            {
+              name: 'settings, every field fuzzed (POST /settings/ai)',
+              path: fc.constant('/settings/ai'),
+              fields: settingsFields,
+              tables,
+              numRuns: 25,
+              check: noKey,
+            },
+            {
+              name: 'settings, a valid form with a few fields fuzzed (POST /settings/ai)',
+              path: fc.constant('/settings/ai'),
+              fields: settingsFields,
+              body: fewFuzzed(validSettings, settingsFields),
+              tables,
+              numRuns: 30,
+              check: noKey,
+            },
+            {
+              name: 'add knowledge (POST /settings/ai/knowledge)',
+              path: fc.constant('/settings/ai/knowledge'),
+              fields: knowledgeFields,
+              tables,
+              numRuns: 25,
+            },
+            {
+              name: 'edit knowledge (POST /settings/ai/knowledge/:entry)',
+              path: segment(entries).map((id) => `/settings/ai/knowledge/${id}`),
+              fields: knowledgeFields,
+              tables,
+              numRuns: 25,
+            },
+            {
+              name: 'test the provider, not set up (POST /settings/ai/test)',
+              path: fc.constant('/settings/ai/test'),
+              fields: {},
+              tables,
+              numRuns: 15,
+              before: unconfigured,
+              check: (res, p) => {
+                assert.deepEqual(outside, [], `POST ${p} called outside`);
+                if (res.status < 400)
+                  assert.match(
+                    res.text,
+                    /AI is not set up/,
+                    `POST ${p} answered ${res.status} without saying why: ${gist(res.text)}`,
+                  );
+              },
+            },
+            {
+              name: 'resume (POST /settings/ai/resume)',
+              path: fc.constant('/settings/ai/resume'),
+              fields: {},
+              tables,
+              numRuns: 15,
+              before: async () => {
+                if (++pauses % 2) await assistant.pause('The AI provider failed 3 times in a row. Last: <b>fuzz</b>');
+              },
+            },
+            {
+              name: 'delete knowledge (POST /settings/ai/knowledge/:entry/delete)',
+              path: segment(entries).map((id) => `/settings/ai/knowledge/${id}/delete`),
+              fields: {},
+              tables,
+              numRuns: 20,
+            },
+          ]),
+        );
+        const file_entry = await db.get<{ title: string }>('SELECT title FROM knowledge WHERE id = ?', [entries[3]]);
+        assert.equal(file_entry?.title, 'Returns', 'an entry from the knowledge file changed through the page');
+        const audits = await db.all<{ detail: string | null }>('SELECT detail FROM audit_log');
+        assert.ok(!audits.some((a) => a.detail?.includes(KEY)), 'the API key is in the audit log');
+        await unconfigured();
+        await pagesServe(owner.agent, ['/settings/ai', '/settings/ai?saved=1&resumed=1&knowledge=saved', '/settings']);
+      } finally {
+        globalThis.fetch = realFetch;
+      }
+      assert.deepEqual(outside, [], 'addresses outside were called');
+    });
+
     it("should answer a conversation's forms (status, assign, labels, snooze, unread, notes, replies, retry, seen, typing) with a redirect, or a clean 4xx that changes nothing", async () => {
       const staff = await signIn(ctx.app, STAFF);
       const other = await customerWrites(ctx, '5100000000000002', 'Second customer');
@@ -686,6 +898,106 @@ describe('Fuzzing every HTML form with hostile bodies', function () {
         ]),
       );
       await pagesServe(staff.agent, [...contacts.map((id) => `/contacts/${id}`), '/contacts', '/', '/search?q=ana']);
+    });
+
+    it("should answer a conversation's AI forms (suggest, help, dismiss, hand back, mode) and the person's no-AI switch with a redirect or the page, or a clean 4xx that changes nothing", async () => {
+      const staff = await signIn(ctx.app, STAFF);
+      const { db, assistant } = ctx.deps;
+      const other = await customerWrites(ctx, '5100000000000002', 'Second customer');
+      const contacts = (await db.all<{ id: number }>('SELECT id FROM contacts')).map((c) => c.id);
+      const ids = [conversationId, conversationId, other];
+      const real = new Set(ids.map(String));
+      const query = fc.constantFrom('', '', '?status=open&who=mine', '?status=<script>&label=-1');
+      const at = (action: string) => fc.tuple(segment(ids), query).map(([id, qs]) => `/conversations/${id}/ai/${action}${qs}`);
+      const idOf = (p: string) => /^\/conversations\/([^/]+)\//.exec(p)![1];
+      const tables = ['conversations', 'contacts', 'ai_drafts', 'audit_log'];
+      // A waiting draft to dismiss (or to drop with the no-AI switch), and now and then a handed-over conversation.
+      let turns = 0;
+      const setUp = async () => {
+        for (const id of [conversationId, other]) await saveDraft(db, id, 'A suggested reply, waiting.');
+        if (++turns % 2) await assistant.handOver(conversationId, 'The customer asked for a person.');
+      };
+      // AI is not set up here: asking it for anything is a readable 409, never a draft or a redirect.
+      const notSetUp = (res: Submitted, p: string, ready: boolean) => {
+        if (!real.has(idOf(p))) return;
+        assert.ok(res.status >= 400, `POST ${p} answered ${res.status} though AI is not set up`);
+        if (ready) assert.equal(res.status, 409, `POST ${p}: ${gist(res.text)}`);
+        if (res.status === 409) assert.match(res.text, /AI is not set up/, `POST ${p} answered 409 without saying why`);
+      };
+      const plain = (pairs: Pairs, enc: Encoding) => (enc === 'form' || enc === 'json') && formBody(pairs).length < 90_000;
+      const KINDS = ['improve', 'shorten', 'translate', 'summarize'];
+      await checkEach(
+        formChecks(db, () => staff, [
+          {
+            name: 'suggest a reply (POST /conversations/:conversation/ai/suggest)',
+            path: at('suggest'),
+            fields: {},
+            tables,
+            numRuns: 20,
+            before: setUp,
+            check: (res, p, pairs, enc) => notSetUp(res, p, enc !== 'multipart' && formBody(pairs).length < 90_000),
+          },
+          {
+            name: 'help with the draft (POST /conversations/:conversation/ai/help)',
+            path: at('help'),
+            fields: {
+              kind: fc.constantFrom(...KINDS, 'Improve', 'rewrite', ''),
+              text: fc.oneof(fc.constantFrom('Thanks for waiting, your order is ready.', '', '   '), around(4000)),
+            },
+            tables,
+            numRuns: 30,
+            before: setUp,
+            check: (res, p, pairs, enc) => {
+              const kind = single(pairs, 'kind');
+              const oneText = pairs.filter(([k]) => k === 'text').length <= 1;
+              notSetUp(res, p, plain(pairs, enc) && kind !== undefined && KINDS.includes(kind) && oneText);
+            },
+          },
+          {
+            name: 'dismiss the draft (POST /conversations/:conversation/ai/draft/dismiss)',
+            path: at('draft/dismiss'),
+            fields: {},
+            tables,
+            numRuns: 20,
+            before: setUp,
+          },
+          {
+            name: 'hand back to the AI (POST /conversations/:conversation/ai/hand-back)',
+            path: at('hand-back'),
+            fields: {},
+            tables,
+            numRuns: 20,
+            before: setUp,
+          },
+          {
+            name: "this conversation's AI mode (POST /conversations/:conversation/ai/mode)",
+            path: at('mode'),
+            fields: { mode: fc.constantFrom('settings', 'off', 'suggest', 'auto', 'Auto', 'none', '') },
+            tables,
+            numRuns: 30,
+            before: setUp,
+          },
+          {
+            name: "the person's no-AI switch (POST /contacts/:contact/no-ai)",
+            path: segment(contacts).map((id) => `/contacts/${id}/no-ai`),
+            fields: { on: fc.constantFrom('1', '0', 'true', 'on', '') },
+            tables,
+            numRuns: 30,
+            before: setUp,
+          },
+        ]),
+      );
+      assert.equal(
+        await db.get('SELECT COUNT(*) AS n FROM ai_calls').then((r) => (r as { n: number }).n),
+        0,
+        'the AI was called',
+      );
+      await pagesServe(staff.agent, [
+        `/conversations/${conversationId}`,
+        `/conversations/${other}`,
+        ...contacts.map((id) => `/contacts/${id}`),
+        '/',
+      ]);
     });
 
     it("should answer the Privacy page's restore, key and wipe forms, short of the owner's password, with a clean 4xx that changes nothing", async () => {

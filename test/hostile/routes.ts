@@ -1,8 +1,10 @@
 // Calling any route of the app as any actor, over real HTTP: the fixtures every route needs (a
 // conversation, a label, a stored file, API tokens), a value for every route parameter (made afresh
-// where a call uses it up: an invitation, a user, a failed reply, a canned response, a token), a
-// plausible request for each route, and the odd body shapes a hostile client may send instead.
+// where a call uses it up: an invitation, a user, a failed reply, a canned response, a token, a
+// knowledge entry), a plausible request for each route, and the odd body shapes a hostile client may
+// send instead.
 import crypto from 'node:crypto';
+import { addKnowledge } from '../../src/ai/knowledge';
 import { createApiToken } from '../../src/auth/api-tokens';
 import { createSession } from '../../src/auth/sessions';
 import { inviteUser } from '../../src/auth/users';
@@ -131,6 +133,9 @@ export async function param(f: Fixtures, route: string, name: string): Promise<s
       await db.run("UPDATE messages SET status = 'failed', error_code = 'x', error_message = 'refused' WHERE id = ?", [id]);
       return String(id);
     }
+    case 'entry':
+      // Deleting uses an entry up: a new one each time.
+      return String(await addKnowledge(db, { title: `Opening hours ${f.n}`, body: 'Monday to Friday, 9 to 5.', always: false }));
     case 'id':
       if (route.startsWith('POST /settings/canned/'))
         return String(await createCanned(db, { shortcut: `c${f.n}`, text: 'Canned text' }));
@@ -185,6 +190,12 @@ export function requestFor(
       return { form: { name: 'order' } };
     case 'POST /conversations/:conversation/snooze':
       return { form: { preset: '1h' } };
+    case 'POST /conversations/:conversation/ai/help':
+      return { form: { kind: 'improve', text: `A draft ${n}` } };
+    case 'POST /conversations/:conversation/ai/mode':
+      return { form: { mode: 'settings' } };
+    case 'POST /contacts/:contact/no-ai':
+      return { form: { on: '0' } };
     case 'POST /settings/business':
       return { form: { business_name: 'Bakery', contact_email: 'hello@example.com', website: 'example.com' } };
     case 'POST /settings/messenger':
@@ -193,6 +204,26 @@ export function requestFor(
       return { form: { shortcut: `new${n}`, text: 'New canned text' } };
     case 'POST /settings/canned/:id':
       return { form: { shortcut: `edited${n}`, text: 'Edited canned text' } };
+    case 'POST /settings/ai':
+      return {
+        form: {
+          provider: 'none',
+          mode: 'off',
+          open: '09:00',
+          close: '18:00',
+          disclose: 'on',
+          disclosure: 'Hi! This is an automated assistant.',
+          handoff_to: 'least-busy',
+          timeout_s: '30',
+          cap_requests: '500',
+          cap_tokens: '1000000',
+          cap_conversation_requests: '30',
+          cap_conversation_tokens: '60000',
+        },
+      };
+    case 'POST /settings/ai/knowledge':
+    case 'POST /settings/ai/knowledge/:entry':
+      return { form: { title: `Delivery ${n}`, body: 'We deliver within the city in two days.', always: 'on' } };
     case 'POST /settings/tokens':
       return { form: { name: `token ${n}`, role: 'staff', expires: 'never' } };
     case 'POST /api/v1/conversations/:conversation/messages':

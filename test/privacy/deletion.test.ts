@@ -1,6 +1,8 @@
 // Deletion requests: Meta's callback, staff and the API record them; the owner or the deadline
 // carries them out; afterwards nothing of the person is left in any table, in the free pages of the
 // file or in the write-ahead log, and Meta's late retries do not bring them back.
+import { saveDraft } from '../../src/ai/drafts';
+import { recordCall } from '../../src/ai/ledger';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -344,6 +346,18 @@ describe('Deletion requests', function () {
       await ctx.deps.workflow.addLabel(conversationId, 'vip');
       await ctx.deps.workflow.addNote(conversationId, 1, 'note: Zebulon prefers mornings');
       await ctx.deps.outbox.queue({ conversationId, text: 'reply that waits in the outbox', sentBy: 'user' });
+      // An AI draft about them (as suggest mode leaves one), and an AI call counted for them.
+      await saveDraft(ctx.deps.db, conversationId, 'AI draft for Zebulon Quillfeather about qzxvwalnut7');
+      await recordCall(ctx.deps.db, {
+        conversationId,
+        purpose: 'suggest',
+        provider: 'openai',
+        model: 'm',
+        inputTokens: 1,
+        outputTokens: 1,
+        ms: 1,
+        ok: true,
+      });
       await ctx.deps.db.run(
         "INSERT INTO jobs (kind, payload, run_at, created_at, updated_at) VALUES ('messenger.sender_action', ?, 0, 0, 0)",
         [JSON.stringify({ conversationId, action: 'mark_seen' })],
@@ -387,6 +401,8 @@ describe('Deletion requests', function () {
         ),
         receipts: await count(ctx, 'SELECT 1 FROM webhook_receipts WHERE instr(key, ?) > 0 OR instr(key, ?) > 0', [psid, mid]),
         search: await count(ctx, "SELECT 1 FROM messages_fts WHERE messages_fts MATCH 'qzxvwalnut7'"),
+        drafts: await count(ctx, 'SELECT 1 FROM ai_drafts WHERE conversation_id = ?', [conversationId]),
+        aiCalls: await count(ctx, 'SELECT 1 FROM ai_calls WHERE conversation_id = ?', [conversationId]),
         names: await count(ctx, "SELECT 1 FROM contacts_fts WHERE contacts_fts MATCH 'zebulon'"),
       };
       assert.deepEqual(leftovers, Object.fromEntries(Object.keys(leftovers).map((k) => [k, 0])));

@@ -1,11 +1,12 @@
 // The outbox: the one way a reply leaves ChatX, whoever writes it (a person in the inbox, the JSON
-// API, and next the AI). queue() checks the reply and the 24-hour window, commits the message and
+// API, and the AI). queue() checks the reply and the 24-hour window, commits the message and
 // its outbox row in one transaction, announces it to every open tab and kicks the sender
 // (sender.ts), which a cron job also sweeps; so a crash or restart never loses a reply, and
 // echoes and per-part progress keep it from being sent twice. Held replies (while Meta refuses
 // the Page token) are released here once a token works.
 import type { Db } from '../../core/db';
 import { AppError, notFound } from '../../core/errors';
+import { aiAnswered, personAnswered } from '../../conversations/ai-state';
 import { addReply, checkReply, requeue, type OutgoingFile } from '../../conversations/outbound';
 import { decideWindow, type SentBy } from '../../conversations/reply-window';
 import type { Conversations } from '../../conversations/service';
@@ -24,6 +25,12 @@ export interface Reply {
   /** The person writing; with `claim`, an unassigned conversation becomes theirs. */
   userId?: number;
   claim?: boolean;
+  /**
+   * An AI reply: the customer messages it answers (up to this id) and whether it carries the
+   * automated-assistant disclosure. Refused (AiAnswerStale) when they were answered already or a
+   * person took over meanwhile, in the same transaction, so it is never sent twice.
+   */
+  ai?: { through: number; disclosed: boolean };
 }
 
 export class Outbox {
@@ -51,6 +58,9 @@ export class Outbox {
       if (!conversation) throw notFound('That conversation does not exist.');
       const window = decideWindow({ lastInboundAt: conversation.last_inbound_at, sentBy: reply.sentBy, humanAgentEnabled });
       if (!window.ok) throw new AppError(422, window.code, window.reason);
+      if (reply.ai) await aiAnswered(w, reply.conversationId, reply.ai.through, reply.ai.disclosed);
+      // A person's reply: the AI stays quiet in this conversation from now on (conversations/ai-state.ts).
+      if (reply.sentBy === 'user') await personAnswered(w, reply.conversationId);
       const messageId = await addReply(w, {
         conversationId: reply.conversationId,
         text,

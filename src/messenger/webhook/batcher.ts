@@ -61,6 +61,10 @@ export class IngestBatcher {
       const results: IngestResult[] = [];
       for (const item of batch) results.push(await new Ingest(writer, item.appId).body(item.body));
       await flushPlain(writer);
+      // The AI's answers to these messages, in the same transaction; they count as the first body's
+      // jobs, so its acknowledgement kicks the queue.
+      const followUps = await writer.queueFollowUps();
+      if (followUps && results[0]) results[0].jobs += followUps;
       // The channel's health in Settings: when Meta last reached us.
       await setSetting(tx, 'messenger.last_event_at', String(Date.now()));
       return results;
