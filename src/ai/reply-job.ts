@@ -59,9 +59,11 @@ export function aiReplyJob(deps: {
     if (mode === 'off' || !through || through <= (c.ai_through ?? 0)) return;
     const pass = (reason: string | null) => conversations.write((w) => aiPassed(w, conversationId, through, reason));
 
+    // The customer's unanswered words: since the AI last dealt with them and since the last reply.
     const fresh = await db.all<{ text: string | null }>(
-      "SELECT text FROM messages WHERE conversation_id = ? AND direction = 'in' AND id > ? ORDER BY id",
-      [conversationId, c.ai_through ?? 0],
+      `SELECT text FROM messages WHERE conversation_id = ? AND direction = 'in' AND id > MAX(?,
+         COALESCE((SELECT MAX(id) FROM messages WHERE conversation_id = ? AND direction = 'out'), 0)) ORDER BY id`,
+      [conversationId, c.ai_through ?? 0, conversationId],
     );
     if (asksForPerson(fresh.map((m) => m.text ?? '').join('\n'))) {
       await assistant.handOver(conversationId, 'The customer asked for a person.', through);

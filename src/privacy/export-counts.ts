@@ -22,12 +22,15 @@ export interface ExportCounts {
   deletion_requests: number;
   audit_log: number;
   settings: number;
+  knowledge: number;
+  ai_drafts: number;
+  ai_calls: number;
 }
 
 export interface Bounds {
   counts: ExportCounts;
   /** The largest id of each table when the export began. */
-  upTo: Record<'contacts' | 'conversations' | 'messages' | 'attachments' | 'audit_log', number>;
+  upTo: Record<'contacts' | 'conversations' | 'messages' | 'attachments' | 'audit_log' | 'ai_calls', number>;
 }
 
 export async function bounds(db: Queryable): Promise<Bounds> {
@@ -40,7 +43,9 @@ export async function bounds(db: Queryable): Promise<Bounds> {
        (SELECT count(*) FROM labels) AS labels, (SELECT count(*) FROM users) AS users,
        (SELECT count(*) FROM canned_responses) AS canned_responses,
        (SELECT count(*) FROM deletion_requests) AS deletion_requests,
-       (SELECT count(*) FROM audit_log) AS audit_log, (SELECT max(id) FROM audit_log) AS audit_log_max`,
+       (SELECT count(*) FROM audit_log) AS audit_log, (SELECT max(id) FROM audit_log) AS audit_log_max,
+       (SELECT count(*) FROM knowledge) AS knowledge, (SELECT count(*) FROM ai_drafts) AS ai_drafts,
+       (SELECT count(*) FROM ai_calls) AS ai_calls, (SELECT max(id) FROM ai_calls) AS ai_calls_max`,
   ))!;
   const settings = await db.all<{ key: string }>('SELECT key FROM settings');
   const n = (k: string) => r[k] ?? 0;
@@ -57,6 +62,9 @@ export async function bounds(db: Queryable): Promise<Bounds> {
       deletion_requests: n('deletion_requests'),
       audit_log: n('audit_log'),
       settings: settings.filter((s) => !isSecretSetting(s.key)).length,
+      knowledge: n('knowledge'),
+      ai_drafts: n('ai_drafts'),
+      ai_calls: n('ai_calls'),
     },
     upTo: {
       contacts: n('contacts_max'),
@@ -64,6 +72,7 @@ export async function bounds(db: Queryable): Promise<Bounds> {
       messages: n('messages_max'),
       attachments: n('attachments_max'),
       audit_log: n('audit_log_max'),
+      ai_calls: n('ai_calls_max'),
     },
   };
 }
@@ -82,6 +91,9 @@ export function exportRecords(c: ExportCounts): number {
     c.canned_responses +
     c.deletion_requests +
     c.audit_log +
-    c.settings
+    c.settings +
+    c.knowledge +
+    c.ai_drafts +
+    c.ai_calls
   );
 }

@@ -1,6 +1,6 @@
 // The owner's full export: one ZIP with everything ChatX holds — contacts, conversations, messages
 // and notes, attachments (files and details), labels, users, canned responses, deletion requests,
-// the audit log and the settings — in JSON (messages as JSON Lines), contacts and conversations also
+// the audit log, the settings and the AI's knowledge, drafts and ledger of calls — in JSON (messages as JSON Lines), contacts and conversations also
 // as CSV, and a README inside that describes it all (export-readme.ts). Secrets and sign-in material
 // stay out. It is streamed: tables are read a page at a time and written as the output takes them,
 // so memory stays flat however big the data (bench/export.ts measures a million messages).
@@ -136,6 +136,16 @@ export async function writeFullExport(db: Queryable, sink: Writable, options: Fu
       jsonArray(table('SELECT * FROM deletion_requests ORDER BY id'), (r) => r, onRows),
     );
     await zip.add('audit_log.json', await tableJson(db, 'audit_log', upTo.audit_log, false, onRows));
+    // What the AI knows, the drafts waiting in composers, and the ledger of calls (no content).
+    await zip.add(
+      'knowledge.json',
+      jsonArray(table('SELECT * FROM knowledge ORDER BY id'), (r) => r, onRows),
+    );
+    await zip.add(
+      'ai_drafts.json',
+      jsonArray(table('SELECT * FROM ai_drafts ORDER BY conversation_id'), (r) => r, onRows),
+    );
+    await zip.add('ai_calls.json', await tableJson(db, 'ai_calls', upTo.ai_calls, false, onRows));
     const settings = db
       .all<Row & { key: string }>('SELECT key, value, updated_at FROM settings ORDER BY key')
       .then((rows) => rows.filter((r) => !isSecretSetting(r.key)));

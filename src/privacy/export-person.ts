@@ -63,6 +63,18 @@ export async function* personJson(db: Queryable, contact: PersonContact, now = n
   yield* conversation === undefined ? once('[]\n') : messagesOf(db, conversation);
   yield ',\n"attachments": ';
   yield* conversation === undefined ? once('[]\n') : attachmentsJson(db, { conversationId: conversation, upTo: ALL }, new Map());
+  yield ',\n"ai_drafts": ';
+  yield* jsonArray(onePage(db.all<Row>('SELECT * FROM ai_drafts WHERE conversation_id = ?', [conversation ?? -1])), (r) => r);
+  yield ',\n"ai_calls": ';
+  yield* jsonArray(
+    onePage(
+      db.all<Row>(
+        'SELECT at, purpose, provider, model, input_tokens, output_tokens, ok FROM ai_calls WHERE conversation_id = ? ORDER BY id',
+        [conversation ?? -1],
+      ),
+    ),
+    (r) => r,
+  );
   yield ',\n"deletion_requests": ';
   yield* jsonArray(
     onePage(db.all<Row>('SELECT * FROM deletion_requests WHERE contact_id = ? ORDER BY id', [contact.id])),
@@ -88,7 +100,9 @@ const PERSON_README = `# Everything ChatX holds about one person
 name, the name Messenger gave, email, phone, custom fields, lead stage and source, referral),
 \`conversations\` (with label names), \`messages\` (every message in and out, and the private notes
 staff wrote about them, \`kind\` = \`note\`), \`attachments\` (details; \`file\` names the file in this
-ZIP that holds the bytes), \`deletion_requests\` about them, \`audit_log\` (what was done to their
+ZIP that holds the bytes), \`ai_drafts\` (a reply the AI suggested and staff have not sent yet),
+\`ai_calls\` (when the AI provider was asked about their conversation, by which model, how many
+tokens; never the content), \`deletion_requests\` about them, \`audit_log\` (what was done to their
 record, who and when) and \`settings\` (only what the Simulator keeps under their Messenger id).
 Times are milliseconds since 1970-01-01 UTC. The files are under \`attachments/\`, named
 \`<id>-<name>\`.

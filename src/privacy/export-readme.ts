@@ -38,7 +38,10 @@ it holds your customers' messages and details, so keep it as safe as the databas
 | \`canned_responses.json\` | ${n(c.canned_responses)} canned responses |
 | \`deletion_requests.json\` | ${n(c.deletion_requests)} deletion requests: code, source, status, requested, deadline, done, and what was removed |
 | \`audit_log.json\` | ${n(c.audit_log)} audit log entries: who did what and when (never message content) |
-| \`settings.json\` | ${n(c.settings)} settings saved in the app (business profile, Messenger Page, switches), secrets left out |
+| \`settings.json\` | ${n(c.settings)} settings saved in the app (business profile, Messenger Page, AI, switches), secrets left out |
+| \`knowledge.json\` | ${n(c.knowledge)} knowledge entries the AI answers from: title, body, whether every prompt holds it, and where it came from (Settings or the knowledge file) |
+| \`ai_drafts.json\` | ${n(c.ai_drafts)} replies the AI suggested that staff have not sent yet, by conversation |
+| \`ai_calls.json\` | ${n(c.ai_calls)} calls to the AI provider: when, for which conversation and purpose, provider, model, tokens, how long, and whether it worked (never the content) |
 
 ## Formats
 

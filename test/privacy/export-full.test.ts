@@ -1,6 +1,10 @@
 // The owner's full export (GET /api/v1/export, and the Privacy page's button): one ZIP, opened here
 // by a reader of our own, with a README, JSON per entity, CSV for contacts and conversations, the
 // attachments' bytes as files, and nothing that opens doors (password hashes, sessions, secrets).
+import { saveDraft } from '../../src/ai/drafts';
+import { addKnowledge } from '../../src/ai/knowledge';
+import { recordCall } from '../../src/ai/ledger';
+import { setSetting } from '../../src/settings/store';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import request from 'supertest';
@@ -23,6 +27,9 @@ const FILES = [
   'canned_responses.json',
   'deletion_requests.json',
   'audit_log.json',
+  'knowledge.json',
+  'ai_drafts.json',
+  'ai_calls.json',
   'settings.json',
 ];
 
@@ -153,6 +160,46 @@ describe('The full export, GET /api/v1/export', function () {
       ],
     );
     assert.equal(rows[1].contact_name, `'${BRUNO.name}`);
+  });
+
+  it("should hold the AI's knowledge, the drafts waiting and the ledger of calls, never the provider's key", async () => {
+    await addKnowledge(ctx.deps.db, { title: 'Opening hours', body: 'We open at nine.', always: false });
+    const conversationId = (await ctx.deps.db.get<{ id: number }>('SELECT id FROM conversations ORDER BY id LIMIT 1'))!.id;
+    await saveDraft(ctx.deps.db, conversationId, 'A suggested reply about the cake');
+    await recordCall(ctx.deps.db, {
+      conversationId,
+      purpose: 'suggest',
+      provider: 'openai',
+      model: 'gpt-5-mini',
+      inputTokens: 10,
+      outputTokens: 5,
+      ms: 3,
+      ok: true,
+    });
+    await setSetting(ctx.deps.db, 'ai.api_key', 'sk-export-must-not-leak');
+    try {
+      const { res, zip } = await exportZip();
+      assert.deepEqual(
+        (JSON.parse(text(zip, 'knowledge.json')) as { title: string }[]).map((k) => k.title),
+        ['Opening hours'],
+      );
+      assert.deepEqual(
+        (JSON.parse(text(zip, 'ai_drafts.json')) as { conversation_id: number; text: string }[]).map((d) => [
+          d.conversation_id,
+          d.text,
+        ]),
+        [[conversationId, 'A suggested reply about the cake']],
+      );
+      const calls = JSON.parse(text(zip, 'ai_calls.json')) as Record<string, unknown>[];
+      assert.deepEqual(
+        calls.map((c) => [c.conversation_id, c.purpose, c.model, c.input_tokens, c.output_tokens]),
+        [[conversationId, 'suggest', 'gpt-5-mini', 10, 5]],
+      );
+      assert.ok(!(res.body as Buffer).includes('sk-export-must-not-leak'));
+      assert.ok(!text(zip, 'settings.json').includes('ai.api_key'));
+    } finally {
+      await ctx.deps.db.run("DELETE FROM settings WHERE key = 'ai.api_key'");
+    }
   });
 
   it("should hold each stored attachment's bytes under attachments/<id>-<safe name>", async () => {

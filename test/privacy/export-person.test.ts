@@ -1,6 +1,8 @@
 // The access right: everything held about one person, as JSON (GET /api/v1/contacts/:id/export) and
 // zipped with their files (GET /contacts/:id/export), for staff and owner alike; audit-logged; and
 // nothing in it about anyone else.
+import { saveDraft } from '../../src/ai/drafts';
+import { recordCall } from '../../src/ai/ledger';
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import { createApiToken } from '../../src/auth/api-tokens';
@@ -17,6 +19,8 @@ interface PersonExport {
   messages: Record<string, unknown>[];
   attachments: Record<string, unknown>[];
   deletion_requests: Record<string, unknown>[];
+  ai_drafts: { text: string }[];
+  ai_calls: Record<string, unknown>[];
   audit_log: { action: string; target: string }[];
   settings: { key: string; value: string }[];
 }
@@ -87,6 +91,30 @@ describe("A person's export (the access right)", function () {
       [`sandbox.profile.${ANA.psid}`],
     );
     assert.deepEqual(body.deletion_requests, []);
+  });
+
+  it("should hold the AI draft waiting for the person and the AI calls for their conversation, not another's", async () => {
+    await saveDraft(ctx.deps.db, people.ana.conversationId, 'Draft for Ana');
+    await saveDraft(ctx.deps.db, people.bruno.conversationId, 'Draft for Bruno');
+    await recordCall(ctx.deps.db, {
+      conversationId: people.ana.conversationId,
+      purpose: 'suggest',
+      provider: 'anthropic',
+      model: 'claude-haiku-4-5',
+      inputTokens: 7,
+      outputTokens: 3,
+      ms: 2,
+      ok: true,
+    });
+    const body = (await apiExport(people.ana.contactId)).body as PersonExport;
+    assert.deepEqual(
+      body.ai_drafts.map((d) => d.text),
+      ['Draft for Ana'],
+    );
+    assert.deepEqual(
+      body.ai_calls.map((c) => [c.purpose, c.model, c.input_tokens, c.output_tokens]),
+      [['suggest', 'claude-haiku-4-5', 7, 3]],
+    );
   });
 
   it('should hold every message of a long thread once, in order, across pages', async () => {
