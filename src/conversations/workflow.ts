@@ -28,6 +28,25 @@ export interface ConversationChange {
   assigneeId?: number | null;
   /** Required with status 'snoozed': when it comes back (epoch ms). */
   snoozeUntil?: number;
+  /** Who made the change (the timeline names them); none for the API's tokens and the cron job. */
+  actorUserId?: number;
+}
+
+/** Records a status or assignee change for the timeline and the dashboard (conversation_events). */
+async function recordEvent(
+  w: ConversationWriter,
+  conversationId: number,
+  kind: 'status' | 'assignee',
+  value: string | null,
+  actorUserId?: number,
+): Promise<void> {
+  await w.tx.run('INSERT INTO conversation_events (conversation_id, at, actor_user_id, kind, value) VALUES (?, ?, ?, ?, ?)', [
+    conversationId,
+    Date.now(),
+    actorUserId ?? null,
+    kind,
+    value,
+  ]);
 }
 
 export class Workflow {
@@ -52,6 +71,7 @@ export class Workflow {
           Date.now(),
           conversationId,
         ]);
+        await recordEvent(w, conversationId, 'assignee', assigneeId === null ? null : String(assigneeId), change.actorUserId);
       }
       if (status === 'snoozed' || (status === undefined && snoozeUntil !== undefined)) {
         await w.tx.run("UPDATE conversations SET status = 'snoozed', snoozed_until = ?, updated_at = ? WHERE id = ?", [
@@ -59,12 +79,14 @@ export class Workflow {
           Date.now(),
           conversationId,
         ]);
+        await recordEvent(w, conversationId, 'status', 'snoozed', change.actorUserId);
       } else if (status !== undefined) {
         await w.tx.run('UPDATE conversations SET status = ?, snoozed_until = NULL, updated_at = ? WHERE id = ?', [
           status,
           Date.now(),
           conversationId,
         ]);
+        await recordEvent(w, conversationId, 'status', status, change.actorUserId);
         // Resolved: the AI may answer the customer's next message (never one from before).
         if (status === 'resolved') await aiReady(w, conversationId);
       }
@@ -73,18 +95,18 @@ export class Workflow {
   }
 
   /** Open, pending or resolved; snoozing has its own time (snooze). */
-  async setStatus(conversationId: number, status: string): Promise<void> {
+  async setStatus(conversationId: number, status: string, actorUserId?: number): Promise<void> {
     if (!['open', 'pending', 'resolved'].includes(status))
       throw badRequest('invalid-status', 'Choose open, pending or resolved (snooze has its own time).');
-    return this.change(conversationId, { status });
+    return this.change(conversationId, { status, actorUserId });
   }
 
-  async assign(conversationId: number, assigneeId: number | null): Promise<void> {
-    return this.change(conversationId, { assigneeId });
+  async assign(conversationId: number, assigneeId: number | null, actorUserId?: number): Promise<void> {
+    return this.change(conversationId, { assigneeId, actorUserId });
   }
 
-  async snooze(conversationId: number, until: number): Promise<void> {
-    return this.change(conversationId, { status: 'snoozed', snoozeUntil: until });
+  async snooze(conversationId: number, until: number, actorUserId?: number): Promise<void> {
+    return this.change(conversationId, { status: 'snoozed', snoozeUntil: until, actorUserId });
   }
 
   async addLabel(conversationId: number, name: string): Promise<void> {

@@ -86,13 +86,17 @@ export function conversationRouter(deps: Deps): Router {
   });
 
   router.post('/conversations/:conversation/status', async (req, res) => {
-    await workflow.setStatus(conversationOf(req).id, String(body(req).status ?? ''));
+    await workflow.setStatus(conversationOf(req).id, String(body(req).status ?? ''), req.session!.user.id);
     back(req, res);
   });
 
   router.post('/conversations/:conversation/assign', async (req, res) => {
     const value = body(req).assignee_id;
-    await workflow.assign(conversationOf(req).id, value === 'me' ? req.session!.user.id : value ? Number(value) : null);
+    await workflow.assign(
+      conversationOf(req).id,
+      value === 'me' ? req.session!.user.id : value ? Number(value) : null,
+      req.session!.user.id,
+    );
     back(req, res);
   });
 
@@ -109,7 +113,7 @@ export function conversationRouter(deps: Deps): Router {
   router.post('/conversations/:conversation/snooze', async (req, res) => {
     const b = body(req);
     const preset = b.until ? 'custom' : String(b.preset ?? '');
-    await workflow.snooze(conversationOf(req).id, snoozeUntil(preset, String(b.until ?? '')));
+    await workflow.snooze(conversationOf(req).id, snoozeUntil(preset, String(b.until ?? '')), req.session!.user.id);
     res.redirect(303, `/?${listQuery(req)}`);
   });
 
