@@ -15,9 +15,9 @@ import { prng, seedInbox, WORDS } from './inbox-seed';
 import { percentile } from './load';
 import { startServer, stopChild } from './server-process';
 
-const KEY = 'bench key';
-const EMAIL = 'bench@example.com';
-const PASSWORD = 'a long enough password';
+export const KEY = 'bench key';
+export const EMAIL = 'bench@example.com';
+export const PASSWORD = 'a long enough password';
 
 export interface Timing {
   requests: number;
@@ -79,7 +79,7 @@ function cpuMs(pid: number): number {
 }
 
 /** Sequential GETs; latency is from sending the request to the last byte of the body. */
-async function measure(
+export async function measure(
   agent: http.Agent,
   base: string,
   pid: number,
@@ -110,7 +110,7 @@ async function measure(
 }
 
 /** The signed-in browser's cookie, through the real sign-in form. */
-async function signIn(agent: http.Agent, base: string): Promise<string> {
+export async function signIn(agent: http.Agent, base: string): Promise<string> {
   const form = await request(agent, `${base}/login`);
   const csrf = /name="_csrf" value="([^"]+)"/.exec(form.text)?.[1];
   if (!csrf) throw new Error('no CSRF token on /login');

@@ -1,12 +1,13 @@
 // `npm run bench`: builds if needed, runs each benchmark, prints a table and writes bench/results.json.
 // Targets (from the issues) are checked here, never in unit tests. `npm run bench -- export fanout`
-// runs only the parts named (webhook, fanout, inbox, export, backup, deletion, ai) and keeps the others' last
+// runs only the parts named (webhook, fanout, inbox, export, backup, deletion, ai, dashboard) and keeps the others' last
 // results.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchAi } from './ai';
 import { backupRows, benchBackup } from './backup';
+import { benchDashboard } from './dashboard';
 import { benchDeletion } from './deletion';
 import { benchExport, exportRows } from './export';
 import { benchFanout } from './fanout';
@@ -18,7 +19,7 @@ require('../scripts/build-if-needed')();
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
-const PARTS = ['webhook', 'fanout', 'inbox', 'export', 'backup', 'deletion', 'ai'];
+const PARTS = ['webhook', 'fanout', 'inbox', 'export', 'backup', 'deletion', 'ai', 'dashboard'];
 const only = process.argv.slice(2);
 const wanted = (part: string) => only.length === 0 || only.includes(part);
 for (const part of only)
@@ -129,6 +130,27 @@ async function main() {
     rows.push([`AI: message commit → provider request p95 ms (debounce 0)`, fmt(ai.p95), '<= 1500', check(ai.p95 <= 1500)]);
     rows.push([`AI: ${ai.jobs.toLocaleString('en')} queued AI jobs drained, s`, fmt(ai.drainSeconds, 1), '', '']);
     rows.push(['AI: server peak RSS while draining, MB', fmt(ai.peakRssMb, 0), '< 200', check(ai.peakRssMb < 200)]);
+  }
+
+  if (wanted('dashboard')) {
+    const dashboard = await benchDashboard();
+    results.dashboard = dashboard;
+    const n = (x: number) => x.toLocaleString('en');
+    rows.push([
+      `dashboard seed: ${n(dashboard.messages)} messages, ${n(dashboard.leads)} leads, s`,
+      fmt(dashboard.seedSeconds, 0),
+      '',
+      '',
+    ]);
+    rows.push(['dashboard GET /dashboard (90 days) p50 ms', fmt(dashboard.page.p50), '', '']);
+    rows.push([
+      'dashboard GET /dashboard (90 days) p95 ms',
+      fmt(dashboard.page.p95),
+      '<= 200',
+      check(dashboard.page.p95 <= 200 && dashboard.page.errors === 0),
+    ]);
+    rows.push(['dashboard GET /dashboard.json (90 days) p95 ms', fmt(dashboard.json.p95), '', '']);
+    rows.push(['dashboard server CPU ms/request', fmt(dashboard.page.cpuMs), '', '']);
   }
 
   const width = Math.max(...rows.map((r) => r[0].length));

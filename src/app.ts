@@ -15,6 +15,13 @@ import { everyRequest, requestBasics } from './core/every-request';
 import { badRequest } from './core/errors';
 import { errorHandler, notFoundHandler } from './core/http';
 import { contactsApiRouter } from './crm/api-routes';
+import { followUpsApiRouter } from './crm/follow-ups-api';
+import { followUpsBadge, followUpsRouter } from './crm/follow-ups-routes';
+import { dashboardRouter } from './crm/dashboard-routes';
+import { leadsApiRouter } from './crm/leads-api-routes';
+import { leadsRouter } from './crm/lead-routes';
+import { contactsCsvRouter } from './crm/csv-routes';
+import { fieldsRouter } from './crm/fields-routes';
 import { crmRouter } from './crm/routes';
 import type { Deps } from './deps';
 import { apiRouter } from './inbox/api-routes';
@@ -82,12 +89,15 @@ export function createApp(deps: Deps): Express {
       res.locals.deletionsDue = await deps.deletions.dueSoon();
     next();
   });
+  // The navigation's "Due" badge: the signed-in person's follow-ups that came due.
+  app.use(followUpsBadge(deps));
   // The JSON API takes a bearer token (or the browser session); nothing under it is public.
   app.use('/api/v1', bearerMiddleware(db), requireUser);
   app.use(csrfProtection);
 
   app.use(apiRouter(deps));
   app.use(contactsApiRouter(deps));
+  app.use(leadsApiRouter(deps));
   app.use(authRouter(deps));
   app.use(usersRouter(deps));
   app.use(inboxRouter(deps));
@@ -95,7 +105,14 @@ export function createApp(deps: Deps): Express {
   app.use(aiConversationRouter(deps));
   app.use(searchRouter(deps));
   app.use(cannedRouter(deps));
+  // Before crmRouter: /contacts/import is not a contact id.
+  app.use(contactsCsvRouter(deps));
+  app.use(fieldsRouter(deps));
   app.use(crmRouter(deps));
+  app.use(leadsRouter(deps));
+  app.use(dashboardRouter(deps));
+  app.use(followUpsRouter(deps));
+  app.use(followUpsApiRouter(deps));
   app.use(simulatorRouter(deps));
   app.use(settingsRouter(deps));
   app.use(aiSettingsRouter(deps));

@@ -10,6 +10,8 @@ import type { DatabaseKey } from './core/key';
 import type { JobQueue } from './core/queue';
 import type { Conversations } from './conversations/service';
 import type { Workflow } from './conversations/workflow';
+import type { FollowUps } from './crm/follow-ups';
+import type { Leads } from './crm/leads';
 import type { LiveHub } from './inbox/live';
 import type { InboxStats } from './inbox/stats';
 import type { Channel } from './messenger/channel';
@@ -50,4 +52,8 @@ export interface Deps {
   deletions: Deletions;
   /** The database as a whole: backups, restore, key rotation, wipe. */
   vault: Vault;
+  /** Follow-ups on contacts: the only writer of follow_ups; the 'follow-ups' job sends or surfaces them. */
+  followUps: FollowUps;
+  /** Leads and the pipeline's stages: the only writer of lead_stages, leads and lead_events. */
+  leads: Leads;
 }

@@ -68,6 +68,13 @@ export const jobs: Job[] = [
     run: ({ deletions }) => deletions.pass(),
   },
   {
+    // Follow-ups whose time has come: reminders for their owners, or drafted messages sent if
+    // Messenger's window allows (crm/follow-ups.ts); also run at every start, like the deadlines.
+    name: 'follow-ups',
+    schedule: '* * * * *',
+    run: ({ followUps }) => followUps.pass(),
+  },
+  {
     // Optional retention (off by default): people quiet for longer than the set months are erased.
     name: 'retention',
     schedule: '23 3 * * *',
@@ -135,6 +142,7 @@ export function startJobs(deps: Deps, list: Job[] = jobs): JobRunner {
     .catch((err: Error) => log.error('job queue recovery failed', { error: err.message }));
   void deps.outbox.kick();
   if (list.some((j) => j.name === 'deletion-deadlines')) void runNow('deletion-deadlines');
+  if (list.some((j) => j.name === 'follow-ups')) void runNow('follow-ups');
 
   return {
     runNow,

@@ -20,6 +20,8 @@ import { JobQueue } from './core/queue';
 import { AI_REPLY_JOB } from './conversations/ai-replies';
 import { Conversations } from './conversations/service';
 import { Workflow } from './conversations/workflow';
+import { FollowUps } from './crm/follow-ups';
+import { Leads } from './crm/leads';
 import type { Deps } from './deps';
 import { LiveHub } from './inbox/live';
 import { InboxStats } from './inbox/stats';
@@ -131,6 +133,8 @@ export async function buildServices(config: Config, options: BuildOptions = {}):
     deletions,
     // Restore, key rotation and wipe go through this builder's reopen (below).
     vault: new Vault({ config, db, key, live, deletions, reopen: (passphrase, between) => services.reopen(passphrase, between) }),
+    followUps: new FollowUps(db, bus, outbox, channel),
+    leads: new Leads(db),
   };
   const services: Services = Object.assign(deps, {
     async start() {

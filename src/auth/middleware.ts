@@ -71,7 +71,7 @@ function same(a: string, b: string): boolean {
  * `_csrf` field is checked there (uploads.ts: before any file is read) unless the X-CSRF-Token
  * header already carried it.
  */
-const UPLOAD_ROUTES = [/^\/conversations\/\d+\/messages$/, /^\/simulator$/];
+const UPLOAD_ROUTES = [/^\/conversations\/\d+\/messages$/, /^\/simulator$/, /^\/contacts\/import$/];
 
 /** Whether the request carries this session's CSRF token (the `_csrf` field, or X-CSRF-Token). */
 export function csrfValid(req: Request): boolean {

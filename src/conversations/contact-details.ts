@@ -1,6 +1,8 @@
 // A person's details as staff correct and complete them (the correction right): the displayed name,
-// phone, email and custom text fields. The rules every door follows (the contact page's form, the
-// JSON API) are here; correctContact (contacts.ts) applies a change they passed.
+// phone, email and custom fields. The rules every door follows (the contact page's form, the JSON
+// API, the CSV import) are here, including the owner's typed fields (crm/fields.ts defines them: a
+// value must be a number, a date or one of the choices); correctContact (contacts.ts) applies a
+// change they passed. A field without a definition is free text.
 import { EMAIL } from '../auth/users';
 
 export const LIMITS = { name: 100, email: 254, phone: 30, phoneDigits: 5, fieldKeys: 30, fieldKey: 40, fieldValue: 500 };
@@ -37,6 +39,40 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const CONTROL_BUT_LINES = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const PHONE = /^[0-9 +()-]+$/;
+
+/** An owner-defined custom field's type, as crm/fields.ts keeps it (contact_field_defs). */
+export interface FieldRule {
+  name: string;
+  type: 'text' | 'number' | 'date' | 'choice';
+  choices: string[];
+}
+
+const NUMBER = /^-?\d{1,15}(\.\d{1,6})?$/;
+
+/** Whether `text` is a real calendar date written YYYY-MM-DD. */
+export function isIsoDate(text: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!m) return false;
+  const date = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return date.toISOString().slice(0, 10) === text;
+}
+
+/**
+ * A value checked against its field's type: the value to keep (a choice in its defined spelling),
+ * or the message saying what the field takes.
+ */
+export function typedValue(rule: FieldRule, value: string): { value: string } | { message: string } {
+  const name = JSON.stringify(clipped(rule.name));
+  if (rule.type === 'number') return NUMBER.test(value) ? { value } : { message: `${name} takes a number, like 42 or 19.95.` };
+  if (rule.type === 'date') return isIsoDate(value) ? { value } : { message: `${name} takes a date written YYYY-MM-DD.` };
+  if (rule.type === 'choice') {
+    const choice = rule.choices.find((c) => c.toLowerCase() === value.toLowerCase());
+    return choice !== undefined
+      ? { value: choice }
+      : { message: `${name} takes one of: ${rule.choices.map((c) => clipped(c)).join(', ')}.` };
+  }
+  return { value };
+}
 
 /** Length in characters, so an emoji counts once. */
 const chars = (text: string) => [...text].length;
@@ -107,8 +143,13 @@ function checkPhone(value: unknown, problems: DetailProblem[]): string | null | 
  * Custom fields, given as [key, value] pairs in their order: keys trimmed (1–40 characters, each
  * once), values trimmed (up to 500 characters; an empty one removes the field), at most 30.
  */
-export function checkFields(pairs: [string, unknown][], problems: DetailProblem[]): Record<string, string> | undefined {
+export function checkFields(
+  pairs: [string, unknown][],
+  problems: DetailProblem[],
+  rules: FieldRule[] = [],
+): Record<string, string> | undefined {
   const kept: [string, string][] = [];
+  const ruleOf = new Map(rules.map((r) => [r.name.toLowerCase(), r]));
   const seen = new Set<string>();
   const before = problems.length;
   for (const [rawKey, rawValue] of pairs) {
@@ -139,6 +180,17 @@ export function checkFields(pairs: [string, unknown][], problems: DetailProblem[
       );
       continue;
     }
+    const rule = ruleOf.get(key.toLowerCase());
+    if (rule) {
+      const typed = typedValue(rule, value);
+      if ('message' in typed) {
+        problems.push(valueProblem(`fields.${clipped(rule.name)}`, typed.message));
+        continue;
+      }
+      // A defined field keeps the definition's spelling of its name.
+      kept.push([rule.name, typed.value]);
+      continue;
+    }
     kept.push([key, value]);
   }
   if (kept.length > LIMITS.fieldKeys) problems.push(valueProblem('fields', `Keep to ${LIMITS.fieldKeys} custom fields.`));
@@ -150,8 +202,11 @@ function clipped(text: string): string {
   return chars(text) > 40 ? `${[...text].slice(0, 40).join('')}…` : text;
 }
 
-/** Checks every given field at once, so a form can show all its mistakes together. */
-export function checkContactChange(input: { name?: unknown; phone?: unknown; email?: unknown; fields?: [string, unknown][] }): {
+/** Checks every given field at once, so a form can show all its mistakes together; `rules` type the owner's fields. */
+export function checkContactChange(
+  input: { name?: unknown; phone?: unknown; email?: unknown; fields?: [string, unknown][] },
+  rules: FieldRule[] = [],
+): {
   change: ContactChange;
   problems: DetailProblem[];
 } {
@@ -164,7 +219,7 @@ export function checkContactChange(input: { name?: unknown; phone?: unknown; ema
   const email = checkEmail(input.email, problems);
   if (email !== undefined) change.email = email;
   if (input.fields !== undefined) {
-    const fields = checkFields(input.fields, problems);
+    const fields = checkFields(input.fields, problems, rules);
     if (fields !== undefined) change.fields = fields;
   }
   return { change, problems };

@@ -11,6 +11,8 @@ export interface BusEvents {
   handoff: { conversationId: number; reason: string };
   /** A suggested reply is ready in a conversation's composer. */
   draft: { conversationId: number };
+  /** A follow-up came due for its owner (crm/follow-ups.ts): a toast in their open tabs. */
+  followUp: { id: number; ownerId: number | null };
 }
 
 export class Bus {

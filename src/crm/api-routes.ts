@@ -8,6 +8,7 @@ import type { Deps } from '../deps';
 import { auditActor } from '../privacy/audit';
 import { getContact, type ContactDetail } from './contacts';
 import { apiChange, saveContactDetails } from './details';
+import { listFieldDefs } from './fields';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -23,7 +24,14 @@ export function contactJson(c: ContactDetail) {
     email: c.email,
     labels: c.labels.map((l) => l.name),
     fields: c.fields,
-    lead: { stage: c.lead.stage, source: c.lead.source },
+    lead: {
+      stage: c.lead.stage,
+      source: c.lead.source,
+      value: c.lead.valueCents === null ? null : c.lead.valueCents / 100,
+      expected_close: c.lead.expectedClose,
+      owner_id: c.lead.ownerId,
+      lost_reason: c.lead.lostReason,
+    },
     conversations: c.conversations.map((v) => ({ id: v.id, status: v.status, last_message_at: iso(v.last_message_at) })),
     created_at: iso(c.createdAt),
     updated_at: iso(c.updatedAt),
@@ -41,7 +49,7 @@ export function contactsApiRouter(deps: Deps): Router {
 
   router.patch('/api/v1/contacts/:contact', async (req, res) => {
     const contact = contactOf(req);
-    await saveContactDetails(conversations, contact.id, apiChange(req.body, contact), auditActor(req));
+    await saveContactDetails(conversations, contact.id, apiChange(req.body, contact, await listFieldDefs(db)), auditActor(req));
     const saved = await getContact(db, contact.id);
     if (!saved) throw notFound('That contact does not exist.');
     res.json(contactJson(saved));

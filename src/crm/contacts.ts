@@ -1,6 +1,7 @@
 // Contact queries: the people who wrote to the Page, and everything a person's page shows.
 import type { Queryable } from '../core/db';
 import { parseFields } from '../conversations/contacts';
+import { leadOfContact } from './leads';
 
 export interface ContactRow {
   id: number;
@@ -16,7 +17,9 @@ export function listContacts(db: Queryable, options: { q?: string; limit?: numbe
   const q = options.q?.trim();
   const like = q ? `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : '';
   return db.all<ContactRow>(
-    `SELECT k.id, k.name, k.psid, k.lead_stage, k.created_at, c.last_message_at
+    // The stage is the lead's (src/crm/leads.ts); contacts.lead_stage is a legacy column nothing reads.
+    `SELECT k.id, k.name, k.psid, (SELECT s.name FROM leads l JOIN lead_stages s ON s.id = l.stage_id WHERE l.contact_id = k.id) AS lead_stage,
+            k.created_at, c.last_message_at
      FROM contacts k LEFT JOIN conversations c ON c.contact_id = k.id
      ${
        q
@@ -54,7 +57,15 @@ export interface ContactDetail {
   phone: string | null;
   email: string | null;
   fields: Record<string, string>;
-  lead: { stage: string | null; source: string | null };
+  /** Their lead (src/crm/leads.ts): stage null while they are not one; the source is the contact's (kept at ingest). */
+  lead: {
+    stage: string | null;
+    source: string | null;
+    valueCents: number | null;
+    expectedClose: string | null;
+    ownerId: number | null;
+    lostReason: string | null;
+  };
   /** The person asked not to be answered by AI (the switch on their page). */
   noAi: boolean;
   createdAt: number;
@@ -75,19 +86,18 @@ export async function getContact(db: Queryable, id: number): Promise<ContactDeta
     phone: string | null;
     email: string | null;
     fields: string;
-    lead_stage: string | null;
     lead_source: string | null;
     no_ai: number;
     created_at: number;
     updated_at: number;
   }>(
-    `SELECT id, psid, name, messenger_name, name_corrected_at, profile_state, phone, email, fields, lead_stage, lead_source,
+    `SELECT id, psid, name, messenger_name, name_corrected_at, profile_state, phone, email, fields, lead_source,
             no_ai, created_at, updated_at
      FROM contacts WHERE id = ?`,
     [id],
   );
   if (!row) return undefined;
-  const [conversations, labels] = await Promise.all([
+  const [conversations, labels, lead] = await Promise.all([
     db.all<ContactConversation>(
       'SELECT id, status, last_message_at, created_at FROM conversations WHERE contact_id = ? ORDER BY created_at',
       [id],
@@ -98,6 +108,7 @@ export async function getContact(db: Queryable, id: number): Promise<ContactDeta
        WHERE c.contact_id = ? ORDER BY l.name`,
       [id],
     ),
+    leadOfContact(db, id),
   ]);
   return {
     id: row.id,
@@ -109,7 +120,14 @@ export async function getContact(db: Queryable, id: number): Promise<ContactDeta
     phone: row.phone,
     email: row.email,
     fields: parseFields(row.fields),
-    lead: { stage: row.lead_stage, source: row.lead_source },
+    lead: {
+      stage: lead?.stage.name ?? null,
+      source: row.lead_source,
+      valueCents: lead?.valueCents ?? null,
+      expectedClose: lead?.expectedClose ?? null,
+      ownerId: lead?.ownerId ?? null,
+      lostReason: lead?.lostReason ?? null,
+    },
     noAi: row.no_ai === 1,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

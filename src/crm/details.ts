@@ -1,5 +1,6 @@
 // Correcting a person's details from the contact page's form or the JSON API: each door's body is
-// read into the same input, checked by the rules in conversations/contact-details.ts, written by
+// read into the same input, checked by the rules in conversations/contact-details.ts (with the
+// owner's typed fields, crm/fields.ts), written by
 // the conversations domain through its service (open tabs show a corrected name at once) and
 // audit-logged in the same transaction: which fields changed, never their values.
 import {
@@ -8,6 +9,7 @@ import {
   type ContactChange,
   type DetailField,
   type DetailProblem,
+  type FieldRule,
 } from '../conversations/contact-details';
 import { correctContact } from '../conversations/contacts';
 import type { Conversations } from '../conversations/service';
@@ -50,7 +52,7 @@ const READ_ONLY = new Set(['id', 'psid', 'labels', 'lead', 'messenger_name', 'na
  * null or empty name gives back the Messenger name) and fields, merged into the custom fields held
  * (a text value sets a field, null or "" removes it). Anything else is refused, naming the key.
  */
-export function apiChange(body: unknown, contact: ContactDetail): ContactChange {
+export function apiChange(body: unknown, contact: ContactDetail, rules: FieldRule[] = []): ContactChange {
   if (typeof body !== 'object' || body === null || Array.isArray(body))
     throw badRequest('invalid-body', 'Send a JSON object with any of name, phone, email and fields.', { field: null });
   const given = body as Record<string, unknown>;
@@ -79,7 +81,7 @@ export function apiChange(body: unknown, contact: ContactDetail): ContactChange 
     }
     fields = [...merged.entries()];
   }
-  const { change, problems } = checkContactChange({ name: given.name, phone: given.phone, email: given.email, fields });
+  const { change, problems } = checkContactChange({ name: given.name, phone: given.phone, email: given.email, fields }, rules);
   if (problems.length > 0) throw problemsError(problems);
   return change;
 }
@@ -100,6 +102,7 @@ export interface ContactDraft {
 export function formChange(
   body: Record<string, unknown>,
   contact: ContactDetail,
+  rules: FieldRule[] = [],
 ): { change: ContactChange; problems: DetailProblem[]; draft: ContactDraft } {
   const text = (value: unknown, fallback: string | null) => (typeof value === 'string' ? value : (fallback ?? ''));
   const rows: [string, unknown][] = [];
@@ -110,12 +113,15 @@ export function formChange(
     if (typeof key !== 'string' && key !== undefined) rows.push([`row ${i + 1}`, key]);
     else rows.push([key ?? '', value ?? '']);
   }
-  const { change, problems } = checkContactChange({
-    name: body.name,
-    phone: body.phone,
-    email: body.email,
-    fields: rows.length > 0 ? rows : undefined,
-  });
+  const { change, problems } = checkContactChange(
+    {
+      name: body.name,
+      phone: body.phone,
+      email: body.email,
+      fields: rows.length > 0 ? rows : undefined,
+    },
+    rules,
+  );
   const draft: ContactDraft = {
     name: text(body.name, contact.name),
     phone: text(body.phone, contact.phone),

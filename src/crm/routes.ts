@@ -1,6 +1,8 @@
 // Contacts: everyone who has written to the Page, and a person's page (their details, which staff
 // may correct, their conversations and labels, and the "No AI for this person" switch). The form
-// re-renders itself with its mistakes and what was typed; a save goes back to the page (303).
+// re-renders itself with its mistakes and what was typed; a save goes back to the page (303), or,
+// sent from the panel beside a conversation (htmx, HX-Target contact-panel), answers with the panel.
+// The page shows the person's timeline (timeline.ts), a page at a time.
 import { Router, type Request, type Response } from 'express';
 import { requireUser } from '../auth/middleware';
 import type { DetailProblem } from '../conversations/contact-details';
@@ -11,7 +13,14 @@ import { routeEntity } from '../core/http';
 import type { Deps } from '../deps';
 import { audit, auditActor } from '../privacy/audit';
 import { getContact, listContacts, type ContactDetail } from './contacts';
-import { FORM_ROWS, formChange, saveContactDetails, type ContactDraft } from './details';
+import { formChange, saveContactDetails, type ContactDraft } from './details';
+import { listFieldDefs } from './fields';
+import { leadForm } from './lead-routes';
+import { contactForm } from './panel';
+import { change as timelineChange, contactTimeline, headline as timelineHeadline } from './timeline';
+
+/** Whether a form was sent from the contact panel beside a conversation (its htmx target). */
+const fromPanel = (req: Request) => Boolean(req.get('hx-request')) && req.get('hx-target') === 'contact-panel';
 
 /** Problems keyed by the form's fields (a custom field's problem shows under the custom fields). */
 function byField(problems: DetailProblem[]): Record<string, string> {
@@ -37,45 +46,82 @@ export function crmRouter(deps: Deps): Router {
   async function renderContact(
     res: Response,
     contact: ContactDetail,
-    extra: { draft?: ContactDraft; problems?: Record<string, string>; saved?: boolean; status?: number } = {},
+    extra: {
+      draft?: ContactDraft;
+      problems?: Record<string, string>;
+      saved?: boolean;
+      status?: number;
+      timeline?: string;
+      panel?: boolean;
+    } = {},
   ) {
-    const draft = extra.draft ?? {
-      name: contact.name ?? '',
-      phone: contact.phone ?? '',
-      email: contact.email ?? '',
-      fields: Object.entries(contact.fields),
-    };
-    // The rows with something in them, and room to add a couple more, up to the rows the route reads.
-    const rows = draft.fields.filter(([k, v]) => k !== '' || v !== '');
-    const blanks = Math.max(0, Math.min(2, FORM_ROWS - rows.length));
+    // The form's rows (typed fields first) and the suggestions from their messages (panel.ts).
+    const form = await contactForm(db, contact, await listFieldDefs(db), extra.draft);
+    if (extra.panel) {
+      res.status(extra.status ?? 200).render('crm/_contact-panel', {
+        contact,
+        ...form,
+        problems: extra.problems ?? {},
+        saved: extra.saved ?? false,
+      });
+      return;
+    }
     res.status(extra.status ?? 200).render('crm/contact', {
       title: displayName({ name: contact.name, psid: contact.psid }),
       nav: 'contacts',
       contact,
-      draft: { ...draft, fields: [...rows, ...Array.from({ length: blanks }, () => ['', ''])] },
+      ...form,
+      timeline: await contactTimeline(db, contact.id, { cursor: extra.timeline }),
+      timelineHeadline,
+      timelineChange,
       problems: extra.problems ?? {},
       saved: extra.saved ?? false,
       // The privacy panel: export, the deletion request, "Delete now" (views/privacy/_contact-privacy.ejs).
       privacy: await deps.deletions.forContact(contact.id),
+      // The lead card (views/crm/_lead.ejs), saved through POST /contacts/:id/lead (lead-routes.ts).
+      leadForm: await leadForm(db, contact),
     });
   }
 
   router.get('/contacts/:contact', async (req, res) => {
-    await renderContact(res, contactOf(req), { saved: req.query.saved === '1' });
+    const timeline = typeof req.query.timeline === 'string' ? req.query.timeline : undefined;
+    await renderContact(res, contactOf(req), { saved: req.query.saved === '1', timeline });
+  });
+
+  // The next, older page of the timeline: its entries for htmx ("Older"), else the page from there.
+  router.get('/contacts/:contact/timeline', async (req, res) => {
+    const contact = contactOf(req);
+    const before = typeof req.query.before === 'string' ? req.query.before : undefined;
+    if (!req.get('hx-request')) {
+      res.redirect(303, `/contacts/${contact.id}${before ? `?timeline=${encodeURIComponent(before)}` : ''}#timeline`);
+      return;
+    }
+    res.render('crm/_timeline-entries', {
+      contact,
+      timeline: await contactTimeline(db, contact.id, { cursor: before }),
+      timelineHeadline,
+      timelineChange,
+    });
   });
 
   router.post('/contacts/:contact', async (req: Request, res) => {
     const contact = contactOf(req);
-    const { change, problems, draft } = formChange(req.body as Record<string, unknown>, contact);
+    const panel = fromPanel(req);
+    const { change, problems, draft } = formChange(req.body as Record<string, unknown>, contact, await listFieldDefs(db));
     if (problems.length > 0) {
       await renderContact(res, contact, {
         draft,
         problems: byField(problems),
         status: problems.some((p) => p.kind === 'type') ? 400 : 422,
+        panel,
       });
       return;
     }
     await saveContactDetails(conversations, contact.id, change, auditActor(req));
+    if (panel) {
+      const saved = await getContact(db, contact.id);
+      if (saved) return renderContact(res, saved, { saved: true, panel });
+    }
     res.redirect(303, `/contacts/${contact.id}?saved=1`);
   });
 

@@ -4,14 +4,15 @@
 // server restart (a new epoch) or a gap too long for the ring it gets a full resync instead. The
 // payloads are HTML fragments with hx-swap-oob, swapped in by the htmx SSE extension; every element
 // carries an id, so a fragment seen twice replaces rather than duplicates. Besides messages and list
-// rows: an AI draft for the conversation open in a tab, and to every tab a toast when the AI hands
-// a conversation to a person.
+// rows: an AI draft for the conversation open in a tab, to every tab a toast when the AI hands
+// a conversation to a person, and to its owner's tabs a toast when a follow-up comes due.
 import crypto from 'node:crypto';
 import type { Response } from 'express';
 import type { Bus, BusEvents } from '../core/bus';
 import type { Db } from '../core/db';
 import { log } from '../core/log';
 import { listMessages, STATUSES, type ShownMessage } from '../conversations/queries';
+import { countDue, followUpById, isOverdue } from '../crm/follow-ups';
 import { SharedLoads } from './live-loads';
 import { filterQuery, listInbox, matchesFilter, type InboxFilter, type InboxRow } from './list';
 import type { InboxStats } from './stats';
@@ -90,6 +91,7 @@ export class LiveHub {
       options.bus.on('conversation', (e) => this.publish('conversation', e)),
       options.bus.on('draft', (e) => this.publish('draft', e)),
       options.bus.on('handoff', (e) => this.publish('handoff', e)),
+      options.bus.on('followUp', (e) => this.publish('followUp', e)),
     );
   }
 
@@ -205,6 +207,17 @@ export class LiveHub {
           await this.render('inbox/_handoff-toast', { c: row, handoff: { reason: e.reason, seq: change.seq } }),
           id,
         );
+      return;
+    }
+    if (change.kind === 'followUp') {
+      // Only its owner is told: a toast, and their navigation's badge counts it.
+      const e = change.event as BusEvents['followUp'];
+      if (e.ownerId !== client.userId) return;
+      const followUp = await followUpById(this.db, e.id);
+      if (!followUp) return;
+      const due = await countDue(this.db, client.userId);
+      const html = await this.render('crm/_follow-up-toast', { followUp, overdue: isOverdue(followUp), due, seq: change.seq });
+      this.write(client, html, id);
       return;
     }
     const e = change.event as BusEvents['conversation'];

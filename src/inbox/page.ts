@@ -1,10 +1,14 @@
 // The inbox page: the filtered list on the left and, when one is open, the conversation on the right.
 // GET / and GET /conversations/:id render the same page, so every URL works with a full reload.
+// Beside an open conversation sits the contact panel (crm/panel.ts, views/crm/_contact-panel.ejs).
 import type { Request, Response } from 'express';
 import { aiInstall, composerAi } from '../ai/composer';
 import { listActiveUsers } from '../auth/users';
 import { listMessages, STATUSES } from '../conversations/queries';
 import { decideWindow } from '../conversations/reply-window';
+import { getContact } from '../crm/contacts';
+import { listFieldDefs } from '../crm/fields';
+import { contactForm } from '../crm/panel';
 import { displayName } from '../conversations/names';
 import type { Deps } from '../deps';
 import { filterQuery, listInbox, parseFilter, type InboxRow } from './list';
@@ -45,6 +49,7 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
         // The AI in the header (mode, hand back) and in the composer (the AI bar, a waiting draft).
         aiInstall: await aiInstall(db),
         aiComposer: await composerAi(deps.assistant, db, conversation),
+        contactPanel: await contactPanel(deps, conversation.contact_id),
       }
     : {};
   const qs = filterQuery(filter);
@@ -68,4 +73,11 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
     aiSummary: extra.aiSummary,
     ...thread,
   });
+}
+
+/** The contact panel's view: the person, their form's rows and the suggestions from their messages. */
+async function contactPanel(deps: Deps, contactId: number) {
+  const contact = await getContact(deps.db, contactId);
+  if (!contact) return undefined;
+  return { contact, ...(await contactForm(deps.db, contact, await listFieldDefs(deps.db))), problems: {}, saved: false };
 }

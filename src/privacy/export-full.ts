@@ -53,6 +53,9 @@ export const CONVERSATION_CSV: CsvColumn<Row>[] = [
   { name: 'created_at', value: (r) => isoTime(r.created_at) },
 ];
 
+/** The stage of a contact's lead, by name (SQL, inside a query of contacts). */
+const LEAD_STAGE_SQL = `(SELECT s.name FROM leads l JOIN lead_stages s ON s.id = l.stage_id WHERE l.contact_id = contacts.id)`;
+
 /** The label names of the conversation `alias`, as a JSON array (SQL). */
 export const labelsSql = (alias: string) => `(SELECT json_group_array(l.name) FROM conversation_labels cl
   JOIN labels l ON l.id = cl.label_id WHERE cl.conversation_id = ${alias}.id)`;
@@ -103,7 +106,9 @@ export async function writeFullExport(db: Queryable, sink: Writable, options: Fu
     await zip.add('contacts.json', await tableJson(db, 'contacts', upTo.contacts, false, onRows));
     const contacts = keyset<Row & { id: number }>(
       db,
-      `SELECT ${CONTACT_CSV.map((c) => c.name).join(', ')} FROM contacts WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
+      // lead_stage is the stage of their lead (src/crm/leads.ts), not the legacy column of that name.
+      `SELECT ${CONTACT_CSV.map((c) => (c.name === 'lead_stage' ? `${LEAD_STAGE_SQL} AS lead_stage` : c.name)).join(', ')}
+       FROM contacts WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`,
       [],
       upTo.contacts,
     );

@@ -20,7 +20,8 @@ describe('A contact page', () => {
     conversationId = await customerWrites(ctx, PSID, 'Do you deliver on Sundays?');
     await ctx.deps.workflow.addLabel(conversationId, 'delivery');
     contactId = (await ctx.deps.db.get<{ id: number }>('SELECT id FROM contacts WHERE psid = ?', [PSID]))!.id;
-    await ctx.deps.db.run("UPDATE contacts SET lead_stage = 'new', phone = '+90 212 555 0101' WHERE id = ?", [contactId]);
+    await ctx.deps.db.run("UPDATE contacts SET phone = '+90 212 555 0101' WHERE id = ?", [contactId]);
+    await ctx.deps.leads.change(contactId, {}, { actor: 'test' });
     staff = await signIn(ctx.app, STAFF);
   });
   afterEach(() => ctx.close());
@@ -46,7 +47,7 @@ describe('A contact page', () => {
       assert.match(res.text, /<h1>Mehmet Yılmaz<\/h1>/);
       assert.match(res.text, /<dt>Messenger name<\/dt>\s*<dd>Mehmet Yılmaz<\/dd>/);
       assert.match(res.text, /<dt>First seen<\/dt>/);
-      assert.match(res.text, /<dt>Lead stage<\/dt>\s*<dd>new/);
+      assert.match(res.text, /<dt>Lead stage<\/dt>\s*<dd>New/);
       assert.match(res.text, /<span class="label label-\w+">delivery<\/span>/);
       assert.match(res.text, new RegExp(`<a href="/conversations/${conversationId}">Open the conversation</a>`));
       assert.equal(valueOf(res.text, 'name'), 'Mehmet Yılmaz');

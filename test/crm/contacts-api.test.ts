@@ -83,15 +83,23 @@ describe('The contacts API', () => {
           email: null,
           labels: ['vip'],
           fields: {},
-          lead: { stage: null, source: null },
+          lead: { stage: null, source: null, value: null, expected_close: null, owner_id: null, lost_reason: null },
           conversations: [conversationId],
         },
       );
     });
 
-    it('should show the lead stage and source held for the person (read-only for now)', async () => {
-      await ctx.deps.db.run("UPDATE contacts SET lead_stage = 'qualified', lead_source = 'ad' WHERE id = ?", [contactId]);
-      assert.deepEqual((await get()).body.lead, { stage: 'qualified', source: 'ad' });
+    it('should show the person’s lead (src/crm/leads.ts) and their source (read-only here)', async () => {
+      await ctx.deps.db.run("UPDATE contacts SET lead_stage = 'legacy', lead_source = 'ad' WHERE id = ?", [contactId]);
+      await ctx.deps.leads.change(contactId, { stage: 'Qualified', value: '1250.5', owner_id: ctx.staffId }, { actor: 'test' });
+      assert.deepEqual((await get()).body.lead, {
+        stage: 'Qualified',
+        source: 'ad',
+        value: 1250.5,
+        expected_close: null,
+        owner_id: ctx.staffId,
+        lost_reason: null,
+      });
     });
 
     it('should answer 404 JSON for a contact that does not exist, and 401 without a token', async () => {

@@ -89,12 +89,53 @@ const RULES: Rule[] = [
   { route: 'GET /search', access: 'signed-in', area: 'inbox', allowed: status(200) },
   { route: 'GET /canned', access: 'signed-in', area: 'inbox', allowed: status(200) },
   { route: 'GET /contacts', access: 'signed-in', area: 'inbox', allowed: status(200) },
+  { route: 'GET /dashboard', access: 'signed-in', area: 'inbox', allowed: status(200) },
+  { route: 'GET /dashboard.json', access: 'signed-in', area: 'inbox', allowed: status(200) },
+  { route: 'GET /dashboard/:table.csv', access: 'signed-in', area: 'inbox', allowed: status(200) },
   { route: 'POST /contacts/:contact/deletion-request', access: 'signed-in', area: 'inbox', allowed: status(303) },
   { route: 'POST /contacts/:contact/erase', access: 'owner', area: 'inbox', allowed: status(303) },
   { route: 'GET /contacts/:contact', access: 'signed-in', area: 'inbox', allowed: status(200) },
   { route: 'GET /contacts/:contact/export', access: 'signed-in', area: 'inbox', allowed: status(200) },
   { route: 'POST /contacts/:contact', access: 'signed-in', area: 'inbox', allowed: status(303) },
   { route: 'POST /contacts/:contact/no-ai', access: 'signed-in', area: 'inbox', allowed: status(303) },
+  { route: 'GET /contacts/:contact/timeline', access: 'signed-in', area: 'inbox', allowed: status(303) },
+  { route: 'GET /contacts.csv', access: 'owner', area: 'inbox', allowed: status(200) },
+  { route: 'GET /contacts/import', access: 'owner', area: 'inbox', allowed: status(200) },
+  { route: 'POST /contacts/import', access: 'owner', area: 'inbox', allowed: status(200, 400) },
+  { route: 'POST /contacts/import/apply', access: 'owner', area: 'inbox', allowed: status(410) },
+  { route: 'GET /settings/contact-fields', access: 'owner', area: 'settings', allowed: status(200) },
+  {
+    route: 'POST /settings/contact-fields',
+    access: 'owner',
+    area: 'settings',
+    allowed: redirectsTo('/settings/contact-fields?saved=1'),
+  },
+  {
+    route: 'POST /settings/contact-fields/:field',
+    access: 'owner',
+    area: 'settings',
+    allowed: redirectsTo('/settings/contact-fields?saved=1'),
+  },
+  {
+    route: 'POST /settings/contact-fields/:field/delete',
+    access: 'owner',
+    area: 'settings',
+    allowed: redirectsTo('/settings/contact-fields?saved=1'),
+  },
+  { route: 'POST /contacts/:contact/lead', access: 'signed-in', area: 'inbox', allowed: status(303) },
+  { route: 'GET /leads', access: 'signed-in', area: 'inbox', allowed: status(200) },
+  { route: 'GET /leads.csv', access: 'signed-in', area: 'inbox', allowed: status(200) },
+  { route: 'POST /leads/:lead/stage', access: 'signed-in', area: 'inbox', allowed: status(303) },
+  { route: 'GET /leads/stages', access: 'owner', area: 'settings', allowed: status(200) },
+  { route: 'POST /leads/stages', access: 'owner', area: 'settings', allowed: redirectsTo('/leads/stages?saved=1') },
+  { route: 'POST /leads/stages/:stage', access: 'owner', area: 'settings', allowed: redirectsTo('/leads/stages?saved=1') },
+  { route: 'POST /leads/stages/:stage/move', access: 'owner', area: 'settings', allowed: redirectsTo('/leads/stages?saved=1') },
+  { route: 'POST /leads/stages/:stage/delete', access: 'owner', area: 'settings', allowed: redirectsTo('/leads/stages?saved=1') },
+  { route: 'GET /follow-ups', access: 'signed-in', area: 'inbox', allowed: status(200) },
+  { route: 'GET /contacts/:contact/follow-ups', access: 'signed-in', area: 'inbox', allowed: status(200) },
+  { route: 'POST /contacts/:contact/follow-ups', access: 'signed-in', area: 'inbox', allowed: status(303) },
+  { route: 'POST /follow-ups/:followUp/done', access: 'signed-in', area: 'inbox', allowed: status(303) },
+  { route: 'POST /follow-ups/:followUp/cancel', access: 'signed-in', area: 'inbox', allowed: status(303) },
   { route: 'GET /simulator', access: 'owner', area: 'inbox', allowed: status(200) },
   { route: 'GET /simulator/thread', access: 'owner', area: 'inbox', allowed: status(200) },
   { route: 'POST /simulator', access: 'owner', area: 'inbox', allowed: status(303) },
@@ -173,6 +214,12 @@ const RULES: Rule[] = [
   { route: 'GET /api/v1/contacts/:contact/export', access: 'api', area: 'api', allowed: status(200) },
   { route: 'GET /api/v1/export', access: 'api-owner', area: 'api', allowed: status(200) },
   { route: 'PATCH /api/v1/contacts/:contact', access: 'api', area: 'api', allowed: status(200) },
+  { route: 'GET /api/v1/leads', access: 'api', area: 'api', allowed: status(200) },
+  { route: 'GET /api/v1/contacts/:contact/lead', access: 'api', area: 'api', allowed: status(200) },
+  { route: 'PATCH /api/v1/contacts/:contact/lead', access: 'api', area: 'api', allowed: status(200, 201) },
+  { route: 'GET /api/v1/follow-ups', access: 'api', area: 'api', allowed: status(200) },
+  { route: 'POST /api/v1/contacts/:contact/follow-ups', access: 'api', area: 'api', allowed: status(201) },
+  { route: 'PATCH /api/v1/follow-ups/:followUp', access: 'api', area: 'api', allowed: status(200) },
   { route: 'GET /api/v1/tokens', access: 'api-owner', area: 'api', allowed: status(200) },
   { route: 'POST /api/v1/contacts/:contact/deletion-request', access: 'api', area: 'api', allowed: status(200, 201) },
   { route: 'GET /api/v1/deletion-requests', access: 'api', area: 'api', allowed: status(200) },
@@ -321,7 +368,8 @@ describe('The access matrix, from the router itself', function () {
           .replace(':run', 'progress-0123456789abcdef')
           .replace(':code', 'ABCDEFGHJKLM')
           .replace(':backup', 'chatx-20260101-000000-manual.db')
-          .replace(':attachment', String(f.attachmentId));
+          .replace(':attachment', String(f.attachmentId))
+          .replace(':table', 'agents');
         for (const actor of ACTORS) {
           if (expectedOutcome(rule.access, actor) === 'allowed') continue;
           for (const [how, spell] of spellings) {

@@ -458,7 +458,7 @@ describe('Fuzzing every HTML form with hostile bodies', function () {
       await pagesServe(owner.agent, ['/users', '/privacy/manage', `/conversations/${conversationId}`]);
     });
 
-    it('should answer the Settings forms (business, Messenger, canned responses, tokens) with the page or a redirect, or a clean 4xx that changes nothing', async () => {
+    it('should answer the Settings forms (business, Messenger, contact fields, canned responses, tokens) and the CSV import with the page or a redirect, or a clean 4xx that changes nothing', async () => {
       const owner = await signIn(ctx.app, OWNER);
       const canned = [
         await createCanned(ctx.deps.db, { shortcut: 'hours', text: 'We are open 9 to 5.' }),
@@ -510,6 +510,24 @@ describe('Fuzzing every HTML form with hostile bodies', function () {
             fields: {},
             tables,
             numRuns: 10,
+          },
+          {
+            name: 'add a contact field (POST /settings/contact-fields)',
+            path: fc.constant('/settings/contact-fields'),
+            fields: {
+              name: fc.oneof(fc.constantFrom('Birthday', '', 'x'.repeat(41)), around(40)),
+              type: fc.constantFrom('text', 'number', 'date', 'choice', 'colour', ''),
+              choices: fc.oneof(fc.constantFrom('S\nM\nL', '', ','), around(2000)),
+              position: fc.constantFrom('', '3', '-1', '1e3', 'x'),
+            },
+            tables: [...tables, 'contact_field_defs'],
+          },
+          {
+            name: 'import a previewed CSV (POST /contacts/import/apply)',
+            path: fc.constant('/contacts/import/apply'),
+            fields: { import: fc.oneof(fc.constantFrom('', 'nope'), around(40)) },
+            tables: [...tables, 'contacts'],
+            numRuns: 20,
           },
           {
             name: 'add a canned response (POST /settings/canned)',

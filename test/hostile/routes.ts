@@ -8,6 +8,7 @@ import { addKnowledge } from '../../src/ai/knowledge';
 import { createApiToken } from '../../src/auth/api-tokens';
 import { createSession } from '../../src/auth/sessions';
 import { inviteUser } from '../../src/auth/users';
+import { createFieldDef } from '../../src/crm/fields';
 import { createCanned } from '../../src/inbox/canned';
 import { entry, metaJson, pageBody, signBody, signedRequest, textEvent, uniqueMid } from '../fakes/messenger-events';
 import { customerWrites, type InboxContext } from '../inbox/support';
@@ -110,6 +111,8 @@ export async function param(f: Fixtures, route: string, name: string): Promise<s
     case 'attachment':
       return String(f.attachmentId);
     case 'contact':
+      // A lead's routes read the person's lead: they are made one (once; again after nothing).
+      if (route.endsWith('/lead')) await f.ctx.deps.leads.change(f.contactId, {}, { actor: 'test' });
       // Erasing uses the person up: someone new each time.
       return String(route.endsWith('/erase') ? await freshContact(f) : f.contactId);
     case 'code': {
@@ -133,9 +136,33 @@ export async function param(f: Fixtures, route: string, name: string): Promise<s
       await db.run("UPDATE messages SET status = 'failed', error_code = 'x', error_message = 'refused' WHERE id = ?", [id]);
       return String(id);
     }
+    case 'followUp':
+      // Done and cancel use a follow-up up: a new one each time.
+      return String(
+        (
+          await f.ctx.deps.followUps.create(
+            f.contactId,
+            { dueAt: Date.now() + 3600_000, note: `Call back ${f.n}`, ownerId: f.ctx.staffId },
+            { actor: 'test' },
+          )
+        ).id,
+      );
+    case 'lead':
+      return String((await f.ctx.deps.leads.change(f.contactId, {}, { actor: 'test' })).lead.id);
+    case 'stage':
+      // Editing, moving and removing a stage: a new, empty one each time.
+      return String((await f.ctx.deps.leads.addStage(`Stage ${f.n}`, 'open', { actor: 'test' })).id);
     case 'entry':
       // Deleting uses an entry up: a new one each time.
       return String(await addKnowledge(db, { title: `Opening hours ${f.n}`, body: 'Monday to Friday, 9 to 5.', always: false }));
+    case 'field':
+      // A contact field of its own each time (editing renames it, deleting uses it up).
+      return String(
+        await createFieldDef(f.ctx.deps.db, { name: `Field ${f.n}`, type: 'text', choices: [], position: 0 }, { actor: 'test' }),
+      );
+    case 'table':
+      // The dashboard's CSV files.
+      return 'agents';
     case 'id':
       if (route.startsWith('POST /settings/canned/'))
         return String(await createCanned(db, { shortcut: `c${f.n}`, text: 'Canned text' }));
@@ -196,6 +223,9 @@ export function requestFor(
       return { form: { mode: 'settings' } };
     case 'POST /contacts/:contact/no-ai':
       return { form: { on: '0' } };
+    case 'POST /settings/contact-fields':
+    case 'POST /settings/contact-fields/:field':
+      return { form: { name: `Customer number ${n}`, type: 'number', choices: '', position: '' } };
     case 'POST /settings/business':
       return { form: { business_name: 'Bakery', contact_email: 'hello@example.com', website: 'example.com' } };
     case 'POST /settings/messenger':
@@ -246,6 +276,27 @@ export function requestFor(
       return { json: { received_via: 'email' } };
     case 'POST /contacts/:contact':
       return { form: { name: `Corrected Name ${n}`, phone: '+1 555 0100', email: `person${n}@example.com` } };
+    case 'POST /contacts/:contact/follow-ups':
+      return { form: { due_at: new Date(Date.now() + 3600_000).toISOString().slice(0, 16) + 'Z', note: `Follow up ${n}` } };
+    case 'POST /api/v1/contacts/:contact/follow-ups':
+      return {
+        json: { due_at: new Date(Date.now() + 3600_000).toISOString(), note: `API follow-up ${n}`, owner_id: f.ctx.staffId },
+      };
+    case 'PATCH /api/v1/follow-ups/:followUp':
+      return { json: { note: `Changed ${n}` } };
+    case 'POST /contacts/:contact/lead':
+      return { form: { value: `${n}.50` } };
+    case 'POST /leads/:lead/stage':
+      // The second of the stages every install starts with (Contacted).
+      return { form: { stage_id: '2' } };
+    case 'POST /leads/stages':
+      return { form: { name: `New stage ${n}`, kind: 'open' } };
+    case 'POST /leads/stages/:stage':
+      return { form: { name: `Renamed stage ${n}`, kind: 'open' } };
+    case 'POST /leads/stages/:stage/move':
+      return { form: { direction: 'up' } };
+    case 'PATCH /api/v1/contacts/:contact/lead':
+      return { json: { value: n + 0.5 } };
     case 'PATCH /api/v1/contacts/:contact':
       return { json: { name: `API Name ${n}`, fields: { Order: `A-${n}` } } };
     case 'POST /privacy/backups/:backup/restore':

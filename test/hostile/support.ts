@@ -42,12 +42,16 @@ export function corpusUpTo(max: number): string[] {
   return XSS_CORPUS.filter((p) => p.length <= max);
 }
 
-/** Element names ChatX's own templates write (views/**), plus <mark> from search highlights. */
+/**
+ * Element names ChatX's own templates write (views/**), plus <mark> from search highlights and the
+ * dashboard's inline SVG charts (svg, desc, line, rect; their attributes are checked like any other).
+ */
 const KNOWN_ELEMENTS = new Set(
   (
     'html head body meta title link script noscript main header nav aside article section footer div p span a ' +
     'label input textarea select option optgroup datalist button form fieldset legend details summary dialog ul ol li ' +
-    'dl dt dd table thead tbody tr th td h1 h2 h3 strong em code kbd br img time mark progress'
+    'dl dt dd table caption thead tbody tr th td h1 h2 h3 strong em code kbd br img time mark progress ' +
+    'svg desc line rect'
   ).split(' '),
 );
 const URL_ATTRIBUTES = new Set(['href', 'src', 'action', 'formaction', 'xlink:href', 'poster', 'data', 'background']);

@@ -47,6 +47,21 @@ import {
 const PSIDS = ['7100000000000001', '7100000000000002', '7100000000000003', '7100000000000004'];
 const MIDS = ['m_pool_1', 'm_pool_2', 'm_pool_3', 'm_pool_4', 'm_pool_5'];
 const STORED = ['contacts', 'conversations', 'messages', 'attachments', 'webhook_receipts', 'jobs', 'outbox'];
+/**
+ * What the background jobs change meanwhile (a profile lookup retried on its own timer fills in a
+ * name and moves its job along): not something the refused body stored.
+ */
+const BACKGROUND = [
+  'state',
+  'attempts',
+  'run_at',
+  'last_error',
+  'updated_at',
+  'again',
+  'name',
+  'messenger_name',
+  'profile_state',
+];
 const DELETE = Symbol('delete');
 
 type Json = unknown;
@@ -303,12 +318,12 @@ async function stillServes(target: Target): Promise<void> {
 
 /** A property run: the answer is `expected`, sane, and (for a refusal) nothing was stored. */
 async function expectAnswer(target: Target, bytes: string | Buffer, signature: string | null, expected: number): Promise<void> {
-  const before = expected === 200 ? undefined : await snapshot(target.db, STORED);
+  const before = expected === 200 ? undefined : await snapshot(target.db, STORED, BACKGROUND);
   const res = await target.post(bytes, signature);
   const problems = saneAnswerProblems(res, 'POST /webhooks/messenger');
   if (res.status !== expected) problems.push(`answered ${res.status}, expected ${expected}: ${res.text.slice(0, 200)}`);
   if (before) {
-    const changed = changedTables(before, await snapshot(target.db, STORED));
+    const changed = changedTables(before, await snapshot(target.db, STORED, BACKGROUND));
     if (changed.length) problems.push(`a ${res.status} stored something: ${changed.join(', ')}`);
   }
   assertNone(problems, `body: ${String(bytes).slice(0, 500)}`);

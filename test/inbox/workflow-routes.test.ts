@@ -77,6 +77,25 @@ describe('Workflow actions on a conversation', () => {
     });
   });
 
+  describe('the record of status and assignee changes (for the timeline and the dashboard)', () => {
+    it('should record who changed what and when, and nothing for a refused change', async () => {
+      await form(`/conversations/${id}/assign`, { assignee_id: 'me' });
+      await form(`/conversations/${id}/status`, { status: 'resolved' });
+      await form(`/conversations/${id}/status`, { status: 'closed' }); // refused
+      await form(`/conversations/${id}/assign`, { assignee_id: '9999' }); // refused
+      await form(`/conversations/${id}/assign`, { assignee_id: '' });
+      const events = await ctx.deps.db.all<{ kind: string; value: string | null; actor_user_id: number }>(
+        'SELECT kind, value, actor_user_id FROM conversation_events WHERE conversation_id = ? ORDER BY id',
+        [id],
+      );
+      assert.deepEqual(events, [
+        { kind: 'assignee', value: String(ctx.staffId), actor_user_id: ctx.staffId },
+        { kind: 'status', value: 'resolved', actor_user_id: ctx.staffId },
+        { kind: 'assignee', value: null, actor_user_id: ctx.staffId },
+      ]);
+    });
+  });
+
   describe('POST /conversations/:id/labels and …/labels/:labelId/remove', () => {
     it('should add a label (created once, case-insensitively) and remove it', async () => {
       const res = await form(`/conversations/${id}/labels`, { name: '  Wholesale   order ' });
