@@ -60,6 +60,12 @@ export async function addReply(
       preview: preview(input.text, input.files[0] && fileType(input.files[0].contentType)),
     },
   ]);
+  // The business's first answer in this conversation (a person's or the AI's), for the dashboard.
+  if (input.sentBy === 'user' || input.sentBy === 'ai')
+    await w.tx.run(
+      'UPDATE conversations SET first_reply_at = ? WHERE id = ? AND first_reply_at IS NULL AND first_inbound_at IS NOT NULL',
+      [now, input.conversationId],
+    );
   messageCreated(w.outcome, input.conversationId, messageId);
   return messageId;
 }

@@ -74,26 +74,19 @@ interface Started {
 }
 
 /**
- * The conversations whose first customer message lies in the range. The first message is found per
- * conversation through messages_mid_lookup (conversation_id, direction, created_at): one index seek
- * each, so the cost follows the number of conversations, not of messages.
+ * The conversations whose first customer message lies in the range, with the business's first
+ * answer: both are kept on the conversation as they happen (first_inbound_at, first_reply_at), so
+ * this is one range of conversations_first_inbound; the resolution is one seek each in
+ * conversation_events.
  */
 function startedIn(db: Queryable, range: DashboardRange): Promise<Started[]> {
   return db.all<Started>(
-    `WITH s AS MATERIALIZED (
-       SELECT c.id, c.contact_id,
-         (SELECT min(m.created_at) FROM messages m WHERE m.conversation_id = c.id AND m.direction = 'in') AS started
-       FROM conversations c
-     )
-     SELECT s.contact_id, s.started,
-       (SELECT min(o.created_at) FROM messages o
-         WHERE o.conversation_id = s.id AND o.direction = 'out' AND o.created_at >= s.started
-           AND o.kind = 'message' AND o.sent_by IN ('user', 'ai')) AS replied,
+    `SELECT c.contact_id, c.first_inbound_at AS started, c.first_reply_at AS replied,
        (SELECT min(e.at) FROM conversation_events e
-         WHERE e.conversation_id = s.id AND e.at >= s.started AND e.kind = 'status' AND e.value = 'resolved') AS resolved,
+         WHERE e.conversation_id = c.id AND e.at >= c.first_inbound_at AND e.kind = 'status' AND e.value = 'resolved') AS resolved,
        EXISTS (SELECT 1 FROM leads l JOIN lead_stages st ON st.id = l.stage_id
-         WHERE l.contact_id = s.contact_id AND st.kind = 'won') AS won
-     FROM s WHERE s.started >= ? AND s.started < ?`,
+         WHERE l.contact_id = c.contact_id AND st.kind = 'won') AS won
+     FROM conversations c WHERE c.first_inbound_at >= ? AND c.first_inbound_at < ?`,
     [range.start, range.end],
   );
 }

@@ -4,10 +4,12 @@
 // resolution times on the wall clock and within business hours, replies per agent and by the AI,
 // leads by stage and by source, the value won and the conversion. Bad ranges are refused clearly.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import request from 'supertest';
 import type { DashboardFigures } from '../../src/crm/dashboard';
 import { setSetting } from '../../src/settings/store';
-import { inboxContext, OWNER, STAFF, type InboxContext } from '../inbox/support';
+import { customerWrites, inboxContext, OWNER, STAFF, type InboxContext } from '../inbox/support';
 import { signIn, type Agent } from '../support/browser-session';
 
 const MIN = 60_000;
@@ -133,6 +135,11 @@ describe('The dashboard', () => {
     const c6 = await person('ad:spring');
     await message(c6, at(13, 10), 'in', 'contact');
     await lead(c6, 'New', 500, at(13, 11));
+    // Rows written straight into the tables skip the writers that keep each conversation's first
+    // message and first answer; the migration's backfill (the same rule) fills them in.
+    const backfill = fs.readFileSync(path.join(__dirname, '../../migrations/0017_conversation_firsts.sql'), 'utf8');
+    for (const statement of backfill.split(';').filter((sql) => /^\s*UPDATE/m.test(sql)))
+      await db.exec(statement.replace(/^\s*--.*$/gm, ''));
     staff = await signIn(ctx.app, STAFF);
   });
   afterEach(() => ctx.close());
@@ -345,5 +352,33 @@ describe('The dashboard', () => {
         assert.equal((await staff.agent.get(`/dashboard/${name}.csv?${RANGE}`)).status, 404, name);
       assert.equal((await staff.agent.get('/dashboard/agents.csv?from=2025-01-12&to=2025-01-06')).status, 400);
     });
+  });
+});
+
+describe("A conversation's first message and first answer (kept for the dashboard as they happen)", () => {
+  let ctx: InboxContext;
+  beforeEach(async () => (ctx = await inboxContext()));
+  afterEach(() => ctx.close());
+
+  const firsts = (id: number) =>
+    ctx.deps.db.get<{ first_inbound_at: number | null; first_reply_at: number | null }>(
+      'SELECT first_inbound_at, first_reply_at FROM conversations WHERE id = ?',
+      [id],
+    );
+
+  it('should keep the earliest customer message, even one delivered late, and the first reply by a person or the AI, not a note', async () => {
+    const t = Date.now() - 3600_000;
+    const id = await customerWrites(ctx, '8800000001', 'first', t);
+    await customerWrites(ctx, '8800000001', 'second', t + 60_000);
+    await customerWrites(ctx, '8800000001', 'delivered late, written earlier', t - 60_000);
+    assert.deepEqual(await firsts(id), { first_inbound_at: t - 60_000, first_reply_at: null });
+    await ctx.deps.workflow.addNote(id, ctx.staffId, 'a note is no answer');
+    assert.equal((await firsts(id))!.first_reply_at, null);
+    const before = Date.now();
+    await ctx.deps.outbox.queue({ conversationId: id, text: 'the answer', sentBy: 'user', userId: ctx.staffId });
+    const replied = (await firsts(id))!.first_reply_at!;
+    assert.ok(replied >= before && replied <= Date.now());
+    await ctx.deps.outbox.queue({ conversationId: id, text: 'and another', sentBy: 'ai' });
+    assert.equal((await firsts(id))!.first_reply_at, replied, 'the first one stays');
   });
 });
