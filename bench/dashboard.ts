@@ -1,7 +1,8 @@
 // The dashboard on the inbox benchmark's database (20,000 contacts, 1,000,000 messages over 90 days,
 // BENCH_MESSAGES), with three agents' replies, a 'resolved' event for every resolved conversation,
 // 5,000 leads across the stages and business hours set: the real server (dist/server.js) draws the
-// page for the last 90 days, one request at a time, as a person reloading it would.
+// page for the last 90 days, the leads board and table, and people's pages, one request at a time,
+// as a person reloading them would.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -25,6 +26,11 @@ export interface DashboardBench {
   seedSeconds: number;
   page: Timing;
   json: Timing;
+  /** The leads board (GET /leads) and table, with all the leads. */
+  board: Timing;
+  table: Timing;
+  /** A person's page (details, lead card, follow-ups, timeline), for contacts with many messages. */
+  contact: Timing;
 }
 
 export async function benchDashboard(
@@ -85,7 +91,11 @@ export async function benchDashboard(
       const query = `from=${range.from}&to=${range.to}`;
       const page = await measure(agent, base, server.pid!, Array(requests).fill(`/dashboard?${query}`), browser, 5);
       const json = await measure(agent, base, server.pid!, Array(requests).fill(`/dashboard.json?${query}`), browser, 5);
-      return { contacts, messages, leads, seedSeconds, page, json };
+      const board = await measure(agent, base, server.pid!, Array(requests).fill('/leads'), browser, 5);
+      const table = await measure(agent, base, server.pid!, Array(requests).fill('/leads?view=table'), browser, 5);
+      const people = Array.from({ length: requests }, (_, i) => `/contacts/${1 + ((i * 197) % contacts)}`);
+      const contact = await measure(agent, base, server.pid!, people, browser, 5);
+      return { contacts, messages, leads, seedSeconds, page, json, board, table, contact };
     } finally {
       agent.destroy();
       await stopChild(server);

@@ -151,6 +151,21 @@ async function main() {
     ]);
     rows.push(['dashboard GET /dashboard.json (90 days) p95 ms', fmt(dashboard.json.p95), '', '']);
     rows.push(['dashboard server CPU ms/request', fmt(dashboard.page.cpuMs), '', '']);
+    rows.push(['leads board GET /leads (5,000 leads) p50 ms', fmt(dashboard.board.p50), '', '']);
+    rows.push([
+      'leads board GET /leads (5,000 leads) p95 ms',
+      fmt(dashboard.board.p95),
+      '<= 50',
+      check(dashboard.board.p95 <= 50 && dashboard.board.errors === 0),
+    ]);
+    rows.push(['leads table GET /leads?view=table p95 ms', fmt(dashboard.table.p95), '', '']);
+    rows.push(['contact page GET /contacts/:id p50 ms', fmt(dashboard.contact.p50), '', '']);
+    rows.push([
+      'contact page GET /contacts/:id p95 ms',
+      fmt(dashboard.contact.p95),
+      '<= 50',
+      check(dashboard.contact.p95 <= 50 && dashboard.contact.errors === 0),
+    ]);
   }
 
   const width = Math.max(...rows.map((r) => r[0].length));

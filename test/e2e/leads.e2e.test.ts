@@ -1,6 +1,6 @@
 // The lead board in a real Chromium (sandbox mode): a contact made a lead on their page, the card
 // moved on the board by its select (htmx) and by dragging it to another column (leads-board.js),
-// the contact page showing the new stage, and no CSP violation on the way. Screenshots of the board
+// the contact page showing the new stage (and the move in its timeline), and no CSP violation on the way. Screenshots of the board
 // and of the lead card to test-output/screenshots/.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -93,6 +93,10 @@ describe('the lead board in a browser', function () {
     await staff.waitForURL(`${server!.url}/contacts/${contacts[1]}`);
     await staff.locator('#about').getByText('Won').waitFor();
     assert.equal(await staff.locator('#lead').getByLabel('Stage').locator('option:checked').textContent(), 'Won');
+    // The timeline has the move, newest first: the lead stage entry names where it went.
+    const newestStage = staff.locator('#timeline .timeline-lead').filter({ hasText: 'Lead stage' }).first();
+    await newestStage.waitFor();
+    assert.match((await newestStage.textContent()) ?? '', /Won/);
     const stored = await server!.services.leads.forContact(contacts[1]);
     assert.equal(stored!.stage.name, 'Won');
     assert.ok(stored!.closedAt);

@@ -918,6 +918,49 @@ describe('Fuzzing every HTML form with hostile bodies', function () {
       await pagesServe(staff.agent, [...contacts.map((id) => `/contacts/${id}`), '/contacts', '/', '/search?q=ana']);
     });
 
+    it("should answer a person's follow-up forms (add, done, cancel) with a redirect or the form, or a clean 4xx that changes nothing", async () => {
+      const staff = await signIn(ctx.app, STAFF);
+      await customerWrites(ctx, '5100000000000004', 'Call me back tomorrow');
+      const contacts = (await ctx.deps.db.all<{ id: number }>('SELECT id FROM contacts')).map((c) => c.id);
+      const open: number[] = [];
+      for (const contactId of contacts.slice(0, 2))
+        open.push(
+          (
+            await ctx.deps.followUps.create(
+              contactId,
+              { dueAt: Date.now() + 86_400_000, note: 'Ring them' },
+              { actor: 'test', actorUserId: ctx.staffId },
+            )
+          ).id,
+        );
+      const soon = new Date(Date.now() + 2 * 86_400_000);
+      const local = (d: Date) => new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+      await checkEach(
+        formChecks(ctx.deps.db, () => staff, [
+          {
+            name: 'add a follow-up (POST /contacts/:contact/follow-ups)',
+            path: segment(contacts).map((id) => `/contacts/${id}/follow-ups`),
+            fields: {
+              due_at: fc.constantFrom(local(soon), '2020-01-01T10:00', '2026-02-30T10:00', 'tomorrow', '', '9'.repeat(30)),
+              owner_id: fc.constantFrom(String(ctx.staffId), String(ctx.ownerId), '999999', 'me', ''),
+              note: fc.oneof(fc.constantFrom('Ask about the cake', ''), around(1000)),
+              message: fc.oneof(fc.constantFrom('Hi! Still interested?', ''), around(2000)),
+            },
+            tables: ['follow_ups', 'audit_log'],
+            numRuns: 40,
+          },
+          {
+            name: 'done and cancel (POST /follow-ups/:followUp/done|cancel)',
+            path: fc.tuple(segment(open), fc.constantFrom('done', 'cancel')).map(([id, action]) => `/follow-ups/${id}/${action}`),
+            fields: { back: fc.constantFrom('/follow-ups', '/contacts/1', 'https://evil.example/', '//evil.example', '') },
+            tables: ['follow_ups', 'audit_log'],
+            numRuns: 20,
+          },
+        ]),
+      );
+      await pagesServe(staff.agent, ['/follow-ups', ...contacts.map((id) => `/contacts/${id}`)]);
+    });
+
     it("should answer a conversation's AI forms (suggest, help, dismiss, hand back, mode) and the person's no-AI switch with a redirect or the page, or a clean 4xx that changes nothing", async () => {
       const staff = await signIn(ctx.app, STAFF);
       const { db, assistant } = ctx.deps;
