@@ -51,6 +51,23 @@ describe('The contact panel', () => {
       assert.match(res.text, /<script src="\/static\/js\/contact-panel.js" defer><\/script>/);
     });
 
+    it("should show the person's lead (stage, value, close date) with a way to change it, or a way to make them one", async () => {
+      const panelOf = async () =>
+        /<dd id="panel-lead">[\s\S]*?<\/dd>/.exec((await staff.agent.get(`/conversations/${conversationId}`)).text)?.[0] ?? '';
+      assert.match(
+        await panelOf(),
+        new RegExp(`Not a lead yet\\. <a class="small" href="/contacts/${contactId}#lead">Make a lead</a>`),
+      );
+      await ctx.deps.leads.change(
+        contactId,
+        { stage: 'Qualified', value: '250', expected_close: '2026-12-24' },
+        { actor: 'test' },
+      );
+      const lead = await panelOf();
+      assert.match(lead, /<strong>Qualified<\/strong> · 250\.00 · closes 2026-12-24/);
+      assert.match(lead, new RegExp(`href="/contacts/${contactId}#lead">change</a>`));
+    });
+
     it('should offer what the customer typed as one-click suggestions, on the panel and the page', async () => {
       for (const url of [`/conversations/${conversationId}`, `/contacts/${contactId}`]) {
         const res = await staff.agent.get(url);
