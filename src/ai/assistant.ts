@@ -14,7 +14,7 @@ import type { Conversations } from '../conversations/service';
 import { getBusinessProfile } from '../settings/store';
 import { dropDraft, saveDraft } from './drafts';
 import { loadKnowledgeFile, retrieveKnowledge } from './knowledge';
-import { capReached, failuresInARow, recordCall, type Purpose } from './ledger';
+import { capReached, failuresInARow, recordCall, type Call, type Purpose } from './ledger';
 import { helperPrompt, parseAnswer, recentMessages, systemPrompt, turns, type HistoryMessage } from './prompt';
 import { AnthropicProvider } from './providers/anthropic';
 import { OpenAiProvider } from './providers/openai';
@@ -89,6 +89,19 @@ export class Assistant {
   ): Promise<Answer> {
     const provider = this.provider(s);
     const started = Date.now();
+    const record = (outcome: Pick<Call, 'inputTokens' | 'outputTokens' | 'ok' | 'error'>) =>
+      recordCall(
+        this.db,
+        {
+          conversationId: input.conversationId,
+          purpose: input.purpose,
+          provider: provider.name,
+          model: provider.model,
+          ms: Date.now() - started,
+          ...outcome,
+        },
+        actor,
+      );
     try {
       const answer = await provider.complete({
         system: input.system,
@@ -97,38 +110,11 @@ export class Assistant {
         signal: input.signal,
         timeoutMs: s.timeoutMs,
       });
-      await recordCall(
-        this.db,
-        {
-          conversationId: input.conversationId,
-          purpose: input.purpose,
-          provider: provider.name,
-          model: provider.model,
-          inputTokens: answer.inputTokens,
-          outputTokens: answer.outputTokens,
-          ms: Date.now() - started,
-          ok: true,
-        },
-        actor,
-      );
+      await record({ inputTokens: answer.inputTokens, outputTokens: answer.outputTokens, ok: true });
       return answer;
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
-      await recordCall(
-        this.db,
-        {
-          conversationId: input.conversationId,
-          purpose: input.purpose,
-          provider: provider.name,
-          model: provider.model,
-          inputTokens: 0,
-          outputTokens: 0,
-          ms: Date.now() - started,
-          ok: false,
-          error: err.message,
-        },
-        actor,
-      );
+      await record({ inputTokens: 0, outputTokens: 0, ok: false, error: err.message });
       if (input.purpose !== 'test' && (await failuresInARow(this.db)) >= PAUSE_AFTER_FAILURES) {
         await this.pause(`The AI provider failed ${PAUSE_AFTER_FAILURES} times in a row. Last: ${err.message}`);
       }

@@ -121,23 +121,16 @@ export function usable(s: AiSettings): boolean {
   return Boolean(s.apiKey) || (s.provider === 'openai' && Boolean(s.baseUrl));
 }
 
-/** What Settings → AI saves (values the environment sets are not touched). */
-export interface SavedAiSettings {
-  provider?: ProviderName;
-  mode?: AiMode;
-  model?: string;
-  /** Undefined: keep the stored key; '': remove it. */
-  apiKey?: string;
-  baseUrl?: string;
-  autoOutsideHoursOnly: boolean;
-  hours: BusinessHours;
-  disclose: boolean;
-  disclosure: string;
-  useFirstName: boolean;
-  handoffTo: HandoffTo;
-  caps: Caps;
-  timeoutMs: number;
-}
+/**
+ * What Settings → AI saves: the settings the page edits, with provider, mode, model, key and base
+ * URL optional (values the environment sets are not touched; a key left undefined keeps the stored
+ * one, '' removes it).
+ */
+export type SavedAiSettings = Partial<Pick<AiSettings, 'provider' | 'mode' | 'model' | 'apiKey' | 'baseUrl'>> &
+  Pick<
+    AiSettings,
+    'autoOutsideHoursOnly' | 'hours' | 'disclose' | 'disclosure' | 'useFirstName' | 'handoffTo' | 'caps' | 'timeoutMs'
+  >;
 
 export async function saveAiSettings(db: Queryable, saved: SavedAiSettings): Promise<void> {
   const put = (key: string, value: string | undefined) =>
