@@ -3,7 +3,6 @@
 // reaching the provider, with AI_DEBOUNCE_MS=0, one message at a time; target p95 ≤ 1.5 s. (2) 1,000
 // AI jobs queued together (1,000 customers writing within the debounce), drained: how long, and
 // the server's peak memory meanwhile; target RSS < 200 MB.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { migrate } from '../src/core/migrate';
 import { setSetting } from '../src/settings/store';
 import { startOpenAiFake } from '../test/fakes/ai';
 import { percentile } from './load';
-import { BENCH_PAGE_ID, signWebhook, startServer, stopChild, type ServerProcess } from './server-process';
+import { BENCH_PAGE_ID, startServer, stopChild, webhookMessage, type ServerProcess } from './server-process';
 
 const KEY = 'bench ai key';
 const ANSWER = JSON.stringify({ reply: 'Thanks, we are open from nine.', needs_person: false, reason: '' });
@@ -27,33 +26,12 @@ export interface AiBench {
   peakRssMb: number;
 }
 
-function body(psid: string, text: string): string {
-  const now = Date.now();
-  return JSON.stringify({
-    object: 'page',
-    entry: [
-      {
-        id: BENCH_PAGE_ID,
-        time: now,
-        messaging: [
-          {
-            sender: { id: psid },
-            recipient: { id: BENCH_PAGE_ID },
-            timestamp: now,
-            message: { mid: `m_ai_${crypto.randomBytes(8).toString('hex')}`, text },
-          },
-        ],
-      },
-    ],
-  });
-}
-
 async function post(server: ServerProcess, psid: string, text: string): Promise<void> {
-  const b = body(psid, text);
+  const { body, signature } = webhookMessage(psid, text);
   const res = await fetch(`${server.url}/webhooks/messenger`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signWebhook(b) },
-    body: b,
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+    body,
   });
   if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
 }

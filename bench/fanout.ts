@@ -1,12 +1,11 @@
 // SSE fan-out: 50 open inbox tabs on one conversation; a customer message arrives through the signed
 // webhook; how long until every tab's stream has it. Also the server's idle memory.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { percentile } from './load';
-import { BENCH_PAGE_ID, signWebhook, startWebhookServer, stopChild } from './server-process';
+import { startWebhookServer, stopChild, webhookMessage } from './server-process';
 
 function post(
   url: string,
@@ -49,28 +48,6 @@ function get(url: string, cookie = ''): Promise<{ status: number; text: string; 
 
 const cookieOf = (cookies: string[]) => cookies.map((c) => c.split(';')[0]).join('; ');
 
-function webhook(psid: string, text: string): { body: string; signature: string } {
-  const now = Date.now();
-  const body = JSON.stringify({
-    object: 'page',
-    entry: [
-      {
-        id: BENCH_PAGE_ID,
-        time: now,
-        messaging: [
-          {
-            sender: { id: psid },
-            recipient: { id: BENCH_PAGE_ID },
-            timestamp: now,
-            message: { mid: `m_fan_${crypto.randomBytes(8).toString('hex')}`, text },
-          },
-        ],
-      },
-    ],
-  });
-  return { body, signature: signWebhook(body) };
-}
-
 export interface FanoutBench {
   streams: number;
   rounds: number;
@@ -101,7 +78,7 @@ export async function benchFanout(streams = 50, rounds = 20): Promise<FanoutBenc
       },
     );
     const cookie = cookieOf(created.cookies.filter((c) => c.startsWith('chatx_session=')));
-    const first = webhook('7100000000000001', 'first message');
+    const first = webhookMessage('7100000000000001', 'first message');
     await post(`${base}/webhooks/messenger`, first.body, {
       'content-type': 'application/json',
       'x-hub-signature-256': first.signature,
@@ -147,7 +124,7 @@ export async function benchFanout(streams = 50, rounds = 20): Promise<FanoutBenc
         { length: streams },
         (_, i) => new Promise<number>((resolve) => arrivals.set(i, (r) => r === String(round) && resolve(performance.now()))),
       );
-      const { body, signature } = webhook('7100000000000001', `${tag} hello`);
+      const { body, signature } = webhookMessage('7100000000000001', `${tag} hello`);
       const sent = performance.now();
       await post(`${base}/webhooks/messenger`, body, { 'content-type': 'application/json', 'x-hub-signature-256': signature });
       const done = await Promise.all(waits);

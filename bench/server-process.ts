@@ -70,3 +70,26 @@ export function startWebhookServer(dataDir: string, portBase: number): Promise<S
 export function signWebhook(body: string | Buffer): string {
   return `sha256=${crypto.createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex')}`;
 }
+
+/** One customer's text message as Meta delivers it to the benchmark Page, and its signature. */
+export function webhookMessage(psid: string, text: string): { body: string; signature: string } {
+  const now = Date.now();
+  const body = JSON.stringify({
+    object: 'page',
+    entry: [
+      {
+        id: BENCH_PAGE_ID,
+        time: now,
+        messaging: [
+          {
+            sender: { id: psid },
+            recipient: { id: BENCH_PAGE_ID },
+            timestamp: now,
+            message: { mid: `m_bench_${crypto.randomBytes(8).toString('hex')}`, text },
+          },
+        ],
+      },
+    ],
+  });
+  return { body, signature: signWebhook(body) };
+}

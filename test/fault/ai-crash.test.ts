@@ -4,30 +4,9 @@
 import assert from 'node:assert/strict';
 import { startOpenAiFake, type AiFake } from '../fakes/ai';
 import { startFakeGraph, type FakeGraph } from '../fakes/graph';
-import { buildOnce, PAGE, postWebhook, SECRET, ServerProcess, textBody, TOKEN } from './support';
+import { buildOnce, echoBody, PAGE, postWebhook, SECRET, ServerProcess, textBody, TOKEN } from './support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Meta's echo of a message it received from ChatX (it carries ChatX's metadata). */
-function echoOf(metadata: string, text: string): string {
-  return JSON.stringify({
-    object: 'page',
-    entry: [
-      {
-        id: PAGE,
-        time: Date.now(),
-        messaging: [
-          {
-            sender: { id: PAGE },
-            recipient: { id: '6300001' },
-            timestamp: Date.now(),
-            message: { mid: `m_echo_${metadata}`, is_echo: true, app_id: 1, metadata, text },
-          },
-        ],
-      },
-    ],
-  });
-}
-
 const ANSWER = JSON.stringify({ reply: 'We open at nine.', needs_person: false, reason: '' });
 
 describe('Faults: kill -9 while the AI answers', function () {
@@ -85,7 +64,15 @@ describe('Faults: kill -9 while the AI answers', function () {
       if (inFlight && sentBeforeCrash > 0) {
         const sent = graph.sends()[0]!;
         assert.equal(
-          await postWebhook(server.url, echoOf(sent.params.message.metadata as string, sent.params.message.text as string)),
+          await postWebhook(
+            server.url,
+            echoBody({
+              psid: '6300001',
+              mid: 'm_echo_ai_reply',
+              metadata: sent.params.message.metadata as string,
+              text: sent.params.message.text as string,
+            }),
+          ),
           200,
         );
       }

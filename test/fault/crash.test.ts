@@ -3,7 +3,7 @@
 // inbox or at Meta.
 import assert from 'node:assert/strict';
 import { startFakeGraph, type FakeGraph } from '../fakes/graph';
-import { buildOnce, PAGE, postWebhook, SECRET, ServerProcess, textBody, TOKEN } from './support';
+import { buildOnce, echoBody, PAGE, postWebhook, SECRET, ServerProcess, textBody, TOKEN } from './support';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -125,23 +125,7 @@ describe('Faults: kill -9', function () {
 
       await server.start();
       // Meta's echo of what it received (it carries ChatX's metadata).
-      const echo = JSON.stringify({
-        object: 'page',
-        entry: [
-          {
-            id: PAGE,
-            time: Date.now(),
-            messaging: [
-              {
-                sender: { id: PAGE },
-                recipient: { id: '6200001' },
-                timestamp: Date.now(),
-                message: { mid: 'm_echo_of_it', is_echo: true, app_id: 1, metadata, text: 'reached Meta, answer lost' },
-              },
-            ],
-          },
-        ],
-      });
+      const echo = echoBody({ psid: '6200001', mid: 'm_echo_of_it', metadata, text: 'reached Meta, answer lost' });
       assert.equal(await postWebhook(server.url, echo), 200);
       await sleep(6000); // a sweep of the outbox later
       assert.equal(sendsOf('reached Meta, answer lost').length, 1, 'sent once, never again');

@@ -159,6 +159,27 @@ export function textBody(events: { psid: string; mid: string; text: string; at?:
   });
 }
 
+/** Meta's echo of a message it received from ChatX: it carries ChatX's metadata, which proves the send. */
+export function echoBody(e: { psid: string; mid: string; metadata: string; text: string }): string {
+  return JSON.stringify({
+    object: 'page',
+    entry: [
+      {
+        id: PAGE,
+        time: Date.now(),
+        messaging: [
+          {
+            sender: { id: PAGE },
+            recipient: { id: e.psid },
+            timestamp: Date.now(),
+            message: { mid: e.mid, is_echo: true, app_id: 1, metadata: e.metadata, text: e.text },
+          },
+        ],
+      },
+    ],
+  });
+}
+
 /** POSTs a body to the webhook signed as Meta signs it; returns the status (0 when the connection failed). */
 export async function postWebhook(url: string, body: string): Promise<number> {
   try {
