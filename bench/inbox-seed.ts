@@ -1,9 +1,11 @@
 // Seeds an encrypted ChatX database for the inbox benchmark: contacts, one conversation each, and
 // messages spread over the last 90 days in arrival order (so ids follow time, as in real use).
 // Rows go in through the real schema and its triggers (the FTS index is kept by them), in
-// multi-row INSERTs inside transactions of a few thousand rows.
+// multi-row INSERTs inside transactions of a few thousand rows. Each conversation's first message
+// and first answer, which ChatX's writers keep as they go, are filled in at the end.
 import type { Queryable } from '../src/core/db';
 import type { Deps } from '../src/deps';
+import { fillConversationFirsts } from '../test/support/conversation-firsts';
 
 const DAY = 24 * 3600 * 1000;
 const PAGE_ID = '1000';
@@ -187,5 +189,7 @@ export async function seedInbox(
     }
     await db.transaction((tx) => insertRows(tx, 'messages', columns, rows));
   }
+  // As the writers would have: when each conversation began and was first answered.
+  await fillConversationFirsts(db);
   return { contacts, messages, seconds: (Date.now() - started) / 1000 };
 }

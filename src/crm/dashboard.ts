@@ -70,25 +70,47 @@ interface Started {
   started: number;
   replied: number | null;
   resolved: number | null;
-  won: number;
+  won: boolean;
 }
 
 /**
  * The conversations whose first customer message lies in the range, with the business's first
  * answer: both are kept on the conversation as they happen (first_inbound_at, first_reply_at), so
- * this is one range of conversations_first_inbound; the resolution is one seek each in
- * conversation_events.
+ * this is one range of the covering index conversations_first_inbound. Their first resolution after that, and whether
+ * the person's lead was won, come from two more queries (the resolutions since the range began, by
+ * conversation_events_kind; the won leads, a few thousand at most) matched here, instead of two
+ * lookups for each of the tens of thousands of conversations.
  */
-function startedIn(db: Queryable, range: DashboardRange): Promise<Started[]> {
-  return db.all<Started>(
-    `SELECT c.contact_id, c.first_inbound_at AS started, c.first_reply_at AS replied,
-       (SELECT min(e.at) FROM conversation_events e
-         WHERE e.conversation_id = c.id AND e.at >= c.first_inbound_at AND e.kind = 'status' AND e.value = 'resolved') AS resolved,
-       EXISTS (SELECT 1 FROM leads l JOIN lead_stages st ON st.id = l.stage_id
-         WHERE l.contact_id = c.contact_id AND st.kind = 'won') AS won
-     FROM conversations c WHERE c.first_inbound_at >= ? AND c.first_inbound_at < ?`,
-    [range.start, range.end],
-  );
+async function startedIn(db: Queryable, range: DashboardRange): Promise<Started[]> {
+  const [conversations, resolutions, wonLeads] = await Promise.all([
+    db.all<{ id: number; contact_id: number; started: number; replied: number | null }>(
+      `SELECT c.id, c.contact_id, c.first_inbound_at AS started, c.first_reply_at AS replied
+       FROM conversations c WHERE c.first_inbound_at >= ? AND c.first_inbound_at < ?`,
+      [range.start, range.end],
+    ),
+    db.all<{ conversation_id: number; at: number }>(
+      "SELECT conversation_id, at FROM conversation_events WHERE kind = 'status' AND value = 'resolved' AND at >= ? ORDER BY at",
+      [range.start],
+    ),
+    db.all<{ contact_id: number }>(
+      "SELECT l.contact_id FROM leads l JOIN lead_stages st ON st.id = l.stage_id WHERE st.kind = 'won'",
+    ),
+  ]);
+  // Each conversation's resolutions, oldest first (the query's order).
+  const resolvedAt = new Map<number, number[]>();
+  for (const r of resolutions) {
+    const list = resolvedAt.get(r.conversation_id);
+    if (list) list.push(r.at);
+    else resolvedAt.set(r.conversation_id, [r.at]);
+  }
+  const won = new Set(wonLeads.map((l) => l.contact_id));
+  return conversations.map((c) => ({
+    contact_id: c.contact_id,
+    started: c.started,
+    replied: c.replied,
+    resolved: resolvedAt.get(c.id)?.find((at) => at >= c.started) ?? null,
+    won: won.has(c.contact_id),
+  }));
 }
 
 function durations(pairs: [number, number | null][], clock: ((from: number, to: number) => number) | undefined): Durations {

@@ -4,13 +4,12 @@
 // resolution times on the wall clock and within business hours, replies per agent and by the AI,
 // leads by stage and by source, the value won and the conversion. Bad ranges are refused clearly.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import request from 'supertest';
 import type { DashboardFigures } from '../../src/crm/dashboard';
 import { setSetting } from '../../src/settings/store';
 import { customerWrites, inboxContext, OWNER, STAFF, type InboxContext } from '../inbox/support';
 import { signIn, type Agent } from '../support/browser-session';
+import { fillConversationFirsts } from '../support/conversation-firsts';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -135,11 +134,8 @@ describe('The dashboard', () => {
     const c6 = await person('ad:spring');
     await message(c6, at(13, 10), 'in', 'contact');
     await lead(c6, 'New', 500, at(13, 11));
-    // Rows written straight into the tables skip the writers that keep each conversation's first
-    // message and first answer; the migration's backfill (the same rule) fills them in.
-    const backfill = fs.readFileSync(path.join(__dirname, '../../migrations/0017_conversation_firsts.sql'), 'utf8');
-    for (const statement of backfill.split(';').filter((sql) => /^\s*UPDATE/m.test(sql)))
-      await db.exec(statement.replace(/^\s*--.*$/gm, ''));
+    // Raw rows skip the writers that keep each conversation's first message and answer.
+    await fillConversationFirsts(db);
     staff = await signIn(ctx.app, STAFF);
   });
   afterEach(() => ctx.close());

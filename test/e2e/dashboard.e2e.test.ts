@@ -3,12 +3,12 @@
 // width. Screenshots to test-output/screenshots/.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { start, type RunningServer } from '../../src/server';
 import { setSetting } from '../../src/settings/store';
 import { addUser } from '../support/browser-session';
 import { describeProblems, launchBrowser, requireChromium, screenshot, signInAs, type TestBrowser } from '../support/browser';
+import { fillConversationFirsts } from '../support/conversation-firsts';
 import { testConfig } from '../support/context';
 
 const DAY = 86_400_000;
@@ -66,11 +66,8 @@ describe('the dashboard in a browser', function () {
           [i, stage(i % 4 === 0 ? 'Won' : 'New'), 25_000, t, t, i % 4 === 0 ? t + DAY : null],
         );
     }
-    // Rows written straight into the tables skip the writers that keep each conversation's first
-    // message and first answer; the migration's backfill (the same rule) fills them in.
-    const backfill = fs.readFileSync(path.join(__dirname, '../../migrations/0017_conversation_firsts.sql'), 'utf8');
-    for (const statement of backfill.split(';').filter((sql) => /^\s*UPDATE/m.test(sql)))
-      await db.exec(statement.replace(/^\s*--.*$/gm, ''));
+    // Raw rows skip the writers that keep each conversation's first message and answer.
+    await fillConversationFirsts(db);
     chrome = await launchBrowser(executable);
     ({ page: staff } = await chrome.newPage());
     await signInAs(staff, server.url, 'sam@example.com');
