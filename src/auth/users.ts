@@ -129,12 +129,24 @@ export interface AlertPrefs {
   notify: 'on' | 'off';
 }
 
+/**
+ * Sets some of one user's preferences (users.prefs, a JSON object), keeping the others: alerts,
+ * keyboard shortcuts, a dismissed banner.
+ */
+export async function setPrefs(db: Queryable, userId: number, prefs: Record<string, string | number | boolean>): Promise<void> {
+  const keys = Object.keys(prefs);
+  if (keys.length === 0) return;
+  for (const key of keys) if (!/^[a-zA-Z][a-zA-Z0-9]*$/.test(key)) throw new Error(`bad preference name ${key}`);
+  const paths = keys.map(() => '?, json(?)').join(', ');
+  await db.run(
+    `UPDATE users SET prefs = json_set(CASE WHEN json_valid(prefs) THEN prefs ELSE '{}' END, ${paths}), updated_at = ? WHERE id = ?`,
+    [...keys.flatMap((k) => [`$.${k}`, JSON.stringify(prefs[k])]), Date.now(), userId],
+  );
+}
+
 /** New-message alerts for one user, kept in users.prefs beside any other preferences. */
 export async function setAlertPrefs(db: Queryable, userId: number, alerts: AlertPrefs): Promise<void> {
-  await db.run(
-    `UPDATE users SET prefs = json_set(CASE WHEN json_valid(prefs) THEN prefs ELSE '{}' END, '$.sound', ?, '$.notify', ?), updated_at = ? WHERE id = ?`,
-    [alerts.sound, alerts.notify, Date.now(), userId],
-  );
+  await setPrefs(db, userId, { sound: alerts.sound, notify: alerts.notify });
 }
 
 async function activeOwners(db: Queryable): Promise<number> {
