@@ -48,10 +48,12 @@ RUN apt-get update \
  && apt-get clean \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/log/apt /var/log/dpkg.log
 
+# CHATX_IN_DOCKER: the login page's hint then names `docker compose exec chatx chatx …`.
 ENV NODE_ENV=production \
     DATA_DIR=/data \
     PORT=3000 \
-    HOST=0.0.0.0
+    HOST=0.0.0.0 \
+    CHATX_IN_DOCKER=1
 
 WORKDIR /app
 

@@ -14,6 +14,8 @@ import { usersRouter } from './auth/users-routes';
 import { everyRequest, requestBasics } from './core/every-request';
 import { badRequest } from './core/errors';
 import { errorHandler, notFoundHandler } from './core/http';
+import { webManifest } from './core/manifest';
+import { requestHostDiffers } from './core/public-url';
 import { contactsApiRouter } from './crm/api-routes';
 import { followUpsApiRouter } from './crm/follow-ups-api';
 import { followUpsBadge, followUpsRouter } from './crm/follow-ups-routes';
@@ -27,6 +29,7 @@ import type { Deps } from './deps';
 import { apiRouter } from './inbox/api-routes';
 import { cannedRouter } from './inbox/canned-routes';
 import { conversationRouter } from './inbox/conversation-routes';
+import { bulkRouter } from './inbox/bulk-routes';
 import { inboxRouter } from './inbox/routes';
 import { searchRouter } from './inbox/search-routes';
 import { dataDeletionCallbackRouter } from './messenger/data-deletion-routes';
@@ -38,6 +41,7 @@ import { exportRouter } from './privacy/export-routes';
 import { privacyRouter } from './privacy/routes';
 import { vaultRouter } from './privacy/vault-routes';
 import { settingsRouter } from './settings/routes';
+import { labelsSettingsRouter } from './settings/labels-routes';
 import { tokensRouter } from './settings/tokens-routes';
 import { ROOT, templateOptions, VIEWS_DIR } from './views';
 
@@ -59,6 +63,7 @@ export function createApp(deps: Deps): Express {
 
   app.use('/static', express.static(path.join(ROOT, 'public'), { maxAge: '1h', index: false }));
   app.get('/healthz', deps.health.handler());
+  app.get('/manifest.webmanifest', webManifest);
 
   // A query parameter given twice arrives as a list, which no route expects: refused, clearly.
   app.use((req, _res, next) => {
@@ -83,6 +88,8 @@ export function createApp(deps: Deps): Express {
     res.locals.path = req.path;
     res.locals.nav = '';
     res.locals.keyBesideData = deps.databaseKey.source === 'generated';
+    // The owner is told when PUBLIC_URL names another address than the one this page was opened at.
+    if (req.session?.user.role === 'owner') res.locals.publicUrlDiffers = requestHostDiffers(config, req);
     if (!req.path.startsWith('/api/')) Object.assign(res.locals, await views.current());
     // The owner is reminded of deletion requests due within a week (cached: no query on most pages).
     if (req.session?.user.role === 'owner' && !req.path.startsWith('/api/'))
@@ -101,6 +108,7 @@ export function createApp(deps: Deps): Express {
   app.use(authRouter(deps));
   app.use(usersRouter(deps));
   app.use(inboxRouter(deps));
+  app.use(bulkRouter(deps));
   app.use(conversationRouter(deps));
   app.use(aiConversationRouter(deps));
   app.use(searchRouter(deps));
@@ -115,6 +123,7 @@ export function createApp(deps: Deps): Express {
   app.use(followUpsApiRouter(deps));
   app.use(simulatorRouter(deps));
   app.use(settingsRouter(deps));
+  app.use(labelsSettingsRouter(deps));
   app.use(aiSettingsRouter(deps));
   app.use(tokensRouter(deps));
   app.use(privacyRouter(deps));

@@ -17,8 +17,13 @@ export interface Config {
   databaseKeySource: 'env' | 'file' | 'generated';
   /** DATABASE_KEY_FILE's path, when the key comes from there (key rotation names the file to update). */
   databaseKeyFile?: string;
+  /** PUBLIC_URL, or http://localhost:3000 when unset (the data-deletion callback's status link uses it). */
   publicUrl: string;
+  /** Whether PUBLIC_URL was set: if not, links meant to be pasted elsewhere use the request's own address. */
+  publicUrlSet: boolean;
   secureCookies: boolean;
+  /** CHATX_IN_DOCKER=1 (set by the Dockerfile): hints name `docker compose exec chatx chatx …`, else `npm run chatx -- …`. */
+  inDocker: boolean;
   fb: {
     appId?: string;
     appSecret?: string;
@@ -190,7 +195,9 @@ export function loadConfig(env: Env = readEnvironment()): Config {
     dataDir,
     ...databaseKey(env),
     publicUrl,
+    publicUrlSet: optional(env, 'PUBLIC_URL') !== undefined,
     secureCookies: publicUrl.startsWith('https:'),
+    inDocker: optional(env, 'CHATX_IN_DOCKER') === '1',
     fb: {
       appId: optional(env, 'FB_APP_ID'),
       appSecret: optional(env, 'FB_APP_SECRET'),

@@ -12,6 +12,7 @@ import { DataDirBusyError, lockDataDir, lockFile } from './core/instance-lock';
 import { requestBasics } from './core/every-request';
 import { log, setLogLevel } from './core/log';
 import { MigrationError } from './core/migrate';
+import { publicUrlMismatch } from './core/public-url';
 import { webhookFastPath } from './messenger/webhook/fast-path';
 import { buildServices, type Services } from './services';
 
@@ -122,7 +123,13 @@ export async function main(): Promise<void> {
     if (e.code === 'EACCES') fatal(`no permission to use ${config.dataDir} or port ${config.port}`);
     fatal(e.message);
   }
-  log.info('ChatX is listening', { url: running.url, publicUrl: config.publicUrl, dataDir: config.dataDir });
+  log.info('ChatX is listening', {
+    url: running.url,
+    publicUrl: config.publicUrlSet ? config.publicUrl : '(not set: links use the address in the browser)',
+    dataDir: config.dataDir,
+  });
+  const mismatch = publicUrlMismatch(config, (running.server.address() as AddressInfo).port);
+  if (mismatch) log.warn(mismatch);
   if ((await running.services.channel.state()).sandbox) log.info('no Page token: sandbox mode, nothing is sent to Meta');
 
   // The signal often arrives twice (the process group gets it, and npm forwards it again to its

@@ -5,6 +5,7 @@ import path from 'node:path';
 import ejs from 'ejs';
 import type { Config } from './config';
 import { formatters, timeLeft } from './core/format';
+import { activityText } from './conversations/events';
 import { displayName } from './conversations/names';
 import { windowBadge } from './conversations/reply-window';
 import { filterQuery } from './inbox/list';
@@ -28,6 +29,7 @@ export const TEMPLATE_LOCALS = [
   'windowBadge',
   'filterQuery',
   'displayName',
+  'activityText',
   // the layout and what every page may show
   'title',
   'nav',
@@ -43,6 +45,7 @@ export const TEMPLATE_LOCALS = [
   'c',
   'canned',
   'channel',
+  'colors',
   'contact',
   'contactPanel',
   'contacts',
@@ -70,6 +73,7 @@ export const TEMPLATE_LOCALS = [
   'labels',
   'leadForm',
   'limits',
+  'line',
   'liveQuery',
   'm',
   'matchWindow',
@@ -82,6 +86,7 @@ export const TEMPLATE_LOCALS = [
   'name',
   'next',
   'nextCursor',
+  'notice',
   'page',
   'part',
   'pipeline',
@@ -138,7 +143,7 @@ export interface Views {
 }
 
 export function createViews(config: Config, channel: Channel): Views {
-  const helpers = { fmt: formatters(config.tz), timeLeft, windowBadge, filterQuery, displayName };
+  const helpers = { fmt: formatters(config.tz), timeLeft, windowBadge, filterQuery, displayName, activityText };
   const current = async () => {
     const state = await channel.state();
     return {

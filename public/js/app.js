@@ -68,4 +68,27 @@
     var el = event.target;
     if (el instanceof HTMLInputElement && el.classList.contains('copyable')) el.select();
   });
+
+  // The sticky header's height, for the stylesheet's scroll-padding-top: a field reached with Tab
+  // is scrolled into view below the header, not under it (item 13). Set through the CSSOM, which
+  // the CSP allows (a style attribute would not be).
+  function measureTopbar() {
+    var bar = document.querySelector('.topbar');
+    var sticky = bar && getComputedStyle(bar).position === 'sticky';
+    document.documentElement.style.setProperty('--topbar-height', (sticky ? bar.offsetHeight : 0) + 'px');
+  }
+  document.addEventListener('DOMContentLoaded', measureTopbar);
+  document.addEventListener('htmx:load', measureTopbar);
+  window.addEventListener('resize', measureTopbar);
+
+  // On a phone the navigation is a strip that scrolls sideways (issue 13, item 2): the current
+  // page's link is brought into it, so "Users" or "Privacy" is not hidden past the edge.
+  function showCurrentNavLink() {
+    var nav = document.querySelector('.mainnav');
+    var current = nav && nav.querySelector('[aria-current="page"]');
+    if (!current || nav.scrollWidth <= nav.clientWidth) return;
+    nav.scrollLeft = Math.max(0, current.offsetLeft - nav.offsetLeft - (nav.clientWidth - current.offsetWidth) / 2);
+  }
+  document.addEventListener('DOMContentLoaded', showCurrentNavLink);
+  document.addEventListener('htmx:load', showCurrentNavLink);
 })();

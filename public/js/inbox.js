@@ -1,5 +1,6 @@
-// The inbox in the browser: live updates (htmx SSE extension + out-of-band swaps), the composer
-// (Enter sends, typing presence, canned responses), keyboard shortcuts, and new-message alerts.
+// The inbox in the browser: live updates (htmx SSE extension + out-of-band swaps) that keep focus and
+// open menus where they were and announce new messages politely, the composer (Enter sends, typing
+// presence, canned responses), keyboard shortcuts (off per person), and new-message alerts.
 // Everything here enhances pages that already work with plain links and forms.
 (function () {
   'use strict';
@@ -20,7 +21,7 @@
         return;
       }
     }
-    var tail = newestFirst ? document.getElementById('list-more') : null;
+    var tail = list.id === 'conversation-list' ? document.getElementById('list-more') : null;
     if (tail && tail.parentNode === list) list.insertBefore(el, tail);
     else list.appendChild(el);
   }
@@ -45,16 +46,26 @@
       htmx.process(el);
       if (stick) messages.scrollTop = messages.scrollHeight;
       if (el.getAttribute('data-direction') === 'in') {
-        alertNew(el);
+        if (window.ChatX.alerts) window.ChatX.alerts.message(el);
         seen();
       }
+    } else if (el.id.indexOf('activity-') === 0) {
+      // "Maria assigned Sam · 10:42": among the messages by time (item 4).
+      var thread = document.getElementById('messages');
+      if (!thread) return;
+      var keep = nearBottom(thread);
+      byAt(thread, el, false);
+      if (keep) thread.scrollTop = thread.scrollHeight;
     } else if (el.id.indexOf('conv-row-') === 0) {
       var list = document.getElementById('conversation-list');
-      if (!list) return;
+      // A list filtered by typed words shows only what matched: a row new to it is not added (item 8).
+      if (!list || list.hasAttribute('data-searching')) return;
       var none = document.getElementById('list-empty');
       if (none) none.remove();
-      byAt(list, el, true);
+      byAt(list, el, list.getAttribute('data-order') !== 'asc');
       htmx.process(el);
+      if (unreadOf(el) > 0) announceRow(el, true);
+      rowChanged(el);
     }
   }
 
@@ -67,10 +78,81 @@
       el.remove();
       if (el.getAttribute('hx-swap-oob') !== 'delete') fresh.push(el);
     });
+    var kept = keepPlace();
     if (template.innerHTML.trim()) htmx.swap(elt, template.innerHTML, { swapStyle: 'none' });
     fresh.forEach(function (el) {
       insertNew(document.importNode(el, true));
     });
+    kept();
+  }
+
+  // --- Keeping the person's place across live updates (item 13) ------------------------------
+  // A live update replaces rows and the thread head while someone is on them: focus returns to the
+  // same element (by id, or by its place inside the nearest element with an id), an open menu stays
+  // open, and what was chosen in it stays chosen.
+  function placeOf(el) {
+    if (el.id) return { id: el.id };
+    var host = el.parentElement && el.parentElement.closest('[id]');
+    if (!host) return null;
+    return { host: host.id, tag: el.tagName, index: Array.prototype.indexOf.call(host.getElementsByTagName(el.tagName), el) };
+  }
+  function find(place) {
+    if (!place) return null;
+    if (place.id) return document.getElementById(place.id);
+    var host = document.getElementById(place.host);
+    return host ? host.getElementsByTagName(place.tag)[place.index] || null : null;
+  }
+  function fieldsOf(el) {
+    return Array.prototype.slice.call(el.querySelectorAll('input, select, textarea'));
+  }
+  function keepPlace() {
+    var active = document.activeElement;
+    var focus = active && active !== document.body ? placeOf(active) : null;
+    var menus = Array.prototype.map.call(document.querySelectorAll('details[open]'), function (d) {
+      return {
+        place: placeOf(d),
+        values: fieldsOf(d).map(function (f) {
+          return f.type === 'checkbox' || f.type === 'radio' ? f.checked : f.value;
+        }),
+      };
+    });
+    return function restore() {
+      menus.forEach(function (menu) {
+        var d = find(menu.place);
+        if (!d) return;
+        d.open = true;
+        var fields = fieldsOf(d);
+        if (fields.length !== menu.values.length) return;
+        fields.forEach(function (f, i) {
+          if (f.type === 'hidden') return;
+          if (f.type === 'checkbox' || f.type === 'radio') f.checked = menu.values[i];
+          else f.value = menu.values[i];
+        });
+      });
+      var el = find(focus);
+      if (el && el !== document.activeElement && typeof el.focus === 'function') el.focus({ preventScroll: true });
+    };
+  }
+
+  // New conversations and messages are announced politely in one short line, never by reading the list.
+  function announce(text) {
+    var region = document.getElementById('inbox-announcer');
+    if (!region || !text) return;
+    region.textContent = '';
+    setTimeout(function () {
+      region.textContent = text;
+    }, 50);
+  }
+  function unreadOf(row) {
+    var badge = row.querySelector('.badge');
+    return badge ? Number(badge.textContent) || 0 : 0;
+  }
+  function announceRow(row, isNew) {
+    var who = row.querySelector('.who');
+    var preview = row.querySelector('.preview');
+    var name = who ? who.textContent.trim() : 'a customer';
+    var text = preview ? preview.textContent.trim().slice(0, 100) : '';
+    announce((isNew ? 'New conversation with ' : 'New message from ') + name + (text ? ': ' + text : ''));
   }
 
   // While a boosted navigation is in flight, live fragments wait. Swapping one could replace the
@@ -106,7 +188,12 @@
   document.body.addEventListener('htmx:oobAfterSwap', function (event) {
     var old = event.detail.target;
     var el = old && old.id ? document.getElementById(old.id) : null;
-    if (el && el.id.indexOf('conv-row-') === 0 && el.parentNode) byAt(el.parentNode, el, true);
+    if (el && el.id.indexOf('conv-row-') === 0 && el.parentNode) {
+      // More unread than before: the customer wrote (a reply of ours or a read changes no count upward).
+      if (unreadOf(el) > unreadOf(old)) announceRow(el, false);
+      byAt(el.parentNode, el, el.parentNode.getAttribute('data-order') !== 'asc');
+      rowChanged(el);
+    }
     if (el && el.id === 'unread-total') updateTitle();
   });
 
@@ -145,36 +232,9 @@
     updateTitle();
   });
 
-  // --- New-message alerts (per-user choice on the account page) -------------------------------
-  function prefs() {
-    var live = document.querySelector('[data-live]');
-    return { sound: live && live.getAttribute('data-sound') === 'on', notify: live && live.getAttribute('data-notify') === 'on' };
-  }
-
-  function beep() {
-    try {
-      var Ctx = window.AudioContext || window.webkitAudioContext;
-      var ctx = new Ctx();
-      var osc = ctx.createOscillator();
-      var gain = ctx.createGain();
-      osc.frequency.value = 880;
-      gain.gain.setValueAtTime(0.08, ctx.currentTime);
-      gain.gain.exponentialRampToValueAtTime(0.0001, ctx.currentTime + 0.25);
-      osc.connect(gain).connect(ctx.destination);
-      osc.start();
-      osc.stop(ctx.currentTime + 0.25);
-    } catch {
-      /* no audio: nothing to do */
-    }
-  }
-
-  function alertNew(el) {
-    var p = prefs();
-    if (p.sound) beep();
-    if (p.notify && 'Notification' in window && Notification.permission === 'granted' && document.hidden) {
-      var text = el.querySelector('.text');
-      new Notification('New Messenger message', { body: text ? text.textContent.slice(0, 120) : 'New message' });
-    }
+  // --- New-message and assignment alerts: public/js/alerts.js hears of every list row changed live ---
+  function rowChanged(row) {
+    row.dispatchEvent(new CustomEvent('chatx:row', { bubbles: true, detail: { row: row } }));
   }
 
   // --- Filters submit themselves -------------------------------------------------------------
@@ -315,8 +375,15 @@
     next.click();
   }
 
+  // Single-key shortcuts can be switched off per person on the Account page (WCAG 2.1.4): a stray
+  // key then does nothing.
+  function shortcutsOn() {
+    var live = document.querySelector('[data-live]');
+    return !live || live.getAttribute('data-shortcuts') !== 'off';
+  }
+
   document.addEventListener('keydown', function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey || typingInField(event.target)) return;
+    if (event.ctrlKey || event.metaKey || event.altKey || typingInField(event.target) || !shortcutsOn()) return;
     var dialog = document.getElementById('shortcuts');
     if (event.key === 'j') move(1);
     else if (event.key === 'k') move(-1);
@@ -338,6 +405,17 @@
     } else if (event.key === '?' && dialog && typeof dialog.showModal === 'function') {
       dialog.showModal();
     } else return;
+  });
+
+  // Opening a conversation (a row, j/k, a search hit) swaps the whole page and focus would fall to
+  // <body>, far from the reply box: it goes to the thread's heading instead, from where Tab reaches
+  // the conversation's actions and the composer, and screen readers say whose conversation it is.
+  document.addEventListener('htmx:afterSettle', function (event) {
+    if (!event.detail.boosted) return;
+    var active = document.activeElement;
+    if (active && active !== document.body) return;
+    var title = document.getElementById('thread-title');
+    if (title) title.focus({ preventScroll: true });
   });
 
   // Keep the newest message in view when a conversation opens. On a phone the page scrolls rather

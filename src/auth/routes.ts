@@ -1,4 +1,5 @@
-// First-run setup, sign-in, sign-out, accepting an invitation, and the signed-in user's own account.
+// First-run setup, sign-in, sign-out, accepting an invitation, using a password-reset link, and the
+// signed-in user's own account.
 import { Router, type Request, type Response } from 'express';
 import { AppError, notFound } from '../core/errors';
 import { clip } from '../core/format';
@@ -16,9 +17,13 @@ import {
   createUser,
   findInvitation,
   findUser,
+  findPasswordReset,
   findUserByEmail,
+  resetLinkGone,
   setAlertPrefs,
   setPassword,
+  setPrefs,
+  usePasswordReset,
 } from './users';
 
 /** Only local paths, so ?next= can never send someone to another site. */
@@ -34,6 +39,11 @@ function field(req: Request, name: string): string {
 export function authRouter(deps: Deps): Router {
   const { db, config, signIns } = deps;
   const router = Router();
+
+  // The login page's hint names the way to run the CLI that applies here (the image sets CHATX_IN_DOCKER).
+  const resetCommand = config.inDocker
+    ? 'docker compose exec chatx chatx user:reset-password --email you@example.com'
+    : 'npm run chatx -- user:reset-password --email you@example.com';
 
   async function signIn(req: Request, res: Response, userId: number): Promise<void> {
     const { token } = await createSession(db, { id: userId }, { ip: req.ip, userAgent: req.get('user-agent') });
@@ -67,7 +77,7 @@ export function authRouter(deps: Deps): Router {
   router.get('/login', async (req, res) => {
     if (req.session) return res.redirect(303, safeNext(req.query.next));
     if ((await countUsers(db)) === 0) return res.redirect(303, '/setup');
-    res.render('auth/login', { title: 'Sign in', email: '', next: safeNext(req.query.next), error: undefined });
+    res.render('auth/login', { title: 'Sign in', email: '', next: safeNext(req.query.next), error: undefined, resetCommand });
   });
 
   router.post('/login', async (req, res) => {
@@ -76,7 +86,7 @@ export function authRouter(deps: Deps): Router {
     const email = clip(field(req, 'email').trim().toLowerCase(), 254);
     const next = safeNext(field(req, 'next') || req.query.next);
     const fail = (status: number, error: string) =>
-      res.status(status).render('auth/login', { title: 'Sign in', email, next, error });
+      res.status(status).render('auth/login', { title: 'Sign in', email, next, error, resetCommand });
     const tooMany = async (wait: number, scope: 'address' | 'account') => {
       await auditRepeated(db, { actor: email || 'unknown', action: 'login.throttled', detail: { scope }, ip });
       res.set('Retry-After', String(Math.ceil(wait / 1000)));
@@ -152,13 +162,48 @@ export function authRouter(deps: Deps): Router {
     );
   });
 
+  async function resetLink(token: string) {
+    const user = await findPasswordReset(db, token);
+    if (!user) throw resetLinkGone();
+    return user;
+  }
+
+  router.get('/reset/:token', async (req, res) => {
+    const user = await resetLink(req.params.token);
+    res.set('Cache-Control', 'no-store');
+    res.render('auth/reset', { title: 'Choose a new password', email: user.email, error: undefined });
+  });
+
+  // Using the link signs the person out everywhere else (setPassword ends every session) and in here.
+  router.post('/reset/:token', async (req, res) => {
+    const user = await resetLink(req.params.token);
+    await formAction(
+      async () => {
+        await usePasswordReset(db, req.params.token, field(req, 'password'));
+        deps.live.userSignedOut(user.id);
+        await audit(db, { actorUserId: user.id, actor: user.email, action: 'user.password-reset-by-link', ip: req.ip });
+        await signIn(req, res, user.id);
+        res.redirect(303, '/');
+      },
+      (err) =>
+        res.status(err.status).render('auth/reset', { title: 'Choose a new password', email: user.email, error: err.message }),
+    );
+  });
+
   router.get('/account', requireUser, (req, res) => {
     res.render('auth/account', {
       title: 'Your account',
       error: undefined,
       saved: req.query.saved === '1',
       alertsSaved: req.query.alerts === 'saved',
+      shortcutsSaved: req.query.shortcuts === 'saved',
     });
+  });
+
+  // The inbox's single-key shortcuts (j, k, r, e, /, ?): on unless this person switched them off.
+  router.post('/account/shortcuts', requireUser, async (req, res) => {
+    await setPrefs(db, req.session!.user.id, { shortcuts: field(req, 'shortcuts') === 'on' ? 'on' : 'off' });
+    res.redirect(303, '/account?shortcuts=saved#shortcuts');
   });
 
   // Sound and browser notifications for new messages: checkboxes, so an unchecked one is "off".

@@ -1,11 +1,23 @@
-// The owner's Users page: invite staff (or another owner), change roles, disable, remove.
+// The owner's Users page: invite staff (or another owner), send someone a password-reset link, change
+// roles, disable, remove. Both links are shown once, built from PUBLIC_URL or this request's address.
 import { Router, type Request, type Response } from 'express';
 import { badRequest } from '../core/errors';
 import { formAction, routeEntity } from '../core/http';
+import { pastedLinkBase } from '../core/public-url';
 import type { Deps } from '../deps';
 import { audit } from '../privacy/audit';
 import { requireOwner, requireUser } from './middleware';
-import { findUser, inviteUser, isRole, listUsers, removeUser, setDisabled, setRole, type User } from './users';
+import {
+  createPasswordReset,
+  findUser,
+  inviteUser,
+  isRole,
+  listUsers,
+  removeUser,
+  setDisabled,
+  setRole,
+  type User,
+} from './users';
 
 export function usersRouter(deps: Deps): Router {
   const { db, config } = deps;
@@ -18,6 +30,8 @@ export function usersRouter(deps: Deps): Router {
       users: await listUsers(db),
       me: req.session?.user,
       inviteLink: undefined,
+      resetLink: undefined,
+      now: Date.now(),
       error: undefined,
       email: '',
       ...extra,
@@ -38,7 +52,9 @@ export function usersRouter(deps: Deps): Router {
         if (!isRole(role)) throw badRequest('invalid-role', 'Choose owner or staff.');
         const { user, token } = await inviteUser(db, { email: String(body.email ?? ''), role });
         await audit(db, { ...actor(req), action: 'user.invited', target: user.email, detail: { role } });
-        await renderPage(req, res, { inviteLink: `${config.publicUrl}/invite/${token}`, invited: user });
+        // Shown on this answer only; not kept by any cache in between.
+        res.set('Cache-Control', 'no-store');
+        await renderPage(req, res, { inviteLink: `${pastedLinkBase(config, req)}/invite/${token}`, invited: user });
       },
       (err) => renderPage(req, res, { error: err.message, email: String(body.email ?? '') }, err.status),
     );
@@ -69,6 +85,25 @@ export function usersRouter(deps: Deps): Router {
       return { action: 'user.role-changed', detail: { from: user.role, to: role } };
     }),
   );
+
+  // A one-time link for someone who forgot their password: the owner sends it themselves.
+  router.post('/users/:user/reset-link', async (req, res) => {
+    const user = target(req);
+    await formAction(
+      async () => {
+        if (user.id === req.session?.user.id) throw badRequest('reset-self', 'Change your own password on your account page.');
+        const { token, expiresAt } = await createPasswordReset(db, user);
+        await audit(db, { ...actor(req), action: 'user.reset-link-created', target: user.email });
+        res.set('Cache-Control', 'no-store');
+        await renderPage(req, res, {
+          resetLink: `${pastedLinkBase(config, req)}/reset/${token}`,
+          resetFor: user,
+          resetExpiresAt: expiresAt,
+        });
+      },
+      (err) => renderPage(req, res, { error: err.message }, err.status),
+    );
+  });
 
   router.post('/users/:user/disable', (req, res) =>
     act(req, res, async (user) => {

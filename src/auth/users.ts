@@ -1,6 +1,6 @@
-// Users: queries and the rules around them (one owner at least, invitations, passwords).
+// Users: queries and the rules around them (one owner at least, invitations, reset links, passwords).
 import crypto from 'node:crypto';
-import type { Queryable } from '../core/db';
+import type { Db, Queryable } from '../core/db';
 import { AppError, badRequest, conflict } from '../core/errors';
 import { hashPassword, passwordProblem } from './passwords';
 import { accountKey, clearAccount } from './throttle';
@@ -112,11 +112,57 @@ export async function acceptInvitation(db: Queryable, user: User, input: { name:
   );
 }
 
+/** How long an owner's password-reset link works. */
+export const RESET_TTL_MS = 24 * 3600 * 1000;
+
+/**
+ * A one-time password-reset link for an active user, made by an owner. Like an invitation, only the
+ * token's hash is stored, in the same columns (an active user has no invitation); a new link
+ * replaces an older one, and any new password (this link, the CLI, the account page) voids it.
+ */
+export async function createPasswordReset(db: Queryable, user: User): Promise<{ token: string; expiresAt: number }> {
+  if (user.status !== 'active') throw new AppError(409, 'user-not-active', `${user.email} has no active account to reset.`);
+  const token = crypto.randomBytes(24).toString('base64url');
+  const expiresAt = Date.now() + RESET_TTL_MS;
+  await db.run(
+    "UPDATE users SET invite_token_hash = ?, invite_expires_at = ?, updated_at = ? WHERE id = ? AND status = 'active'",
+    [hashToken(token), expiresAt, Date.now(), user.id],
+  );
+  return { token, expiresAt };
+}
+
+export function resetLinkGone(): AppError {
+  return new AppError(404, 'reset-link-not-found', 'This reset link is unknown, used or expired. Ask the owner for a new one.');
+}
+
+export function findPasswordReset(db: Queryable, token: string): Promise<User | undefined> {
+  return db.get<User>(
+    `SELECT ${COLUMNS} FROM users WHERE invite_token_hash = ? AND status = 'active' AND invite_expires_at > ?`,
+    [hashToken(token), Date.now()],
+  );
+}
+
+/** Uses a reset link once: claims the token (a second use finds nothing), then sets the password. */
+export async function usePasswordReset(db: Db, token: string, password: string): Promise<User> {
+  const problem = passwordProblem(password);
+  if (problem) throw badRequest('weak-password', problem);
+  return db.transaction(async (tx) => {
+    const user = await findPasswordReset(tx, token);
+    if (!user) throw resetLinkGone();
+    await setPassword(tx, user.id, password);
+    return user;
+  });
+}
+
 export async function setPassword(db: Queryable, userId: number, password: string): Promise<void> {
   const problem = passwordProblem(password);
   if (problem) throw badRequest('weak-password', problem);
+  // An active user's open reset link dies with any new password.
   const user = await db.get<{ email: string }>(
-    'UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? RETURNING email',
+    `UPDATE users SET password_hash = ?, updated_at = ?,
+       invite_token_hash = CASE WHEN status = 'active' THEN NULL ELSE invite_token_hash END,
+       invite_expires_at = CASE WHEN status = 'active' THEN NULL ELSE invite_expires_at END
+     WHERE id = ? RETURNING email`,
     [await hashPassword(password), Date.now(), userId],
   );
   // A new password signs the user out everywhere, and lifts the sign-in limit on the account.

@@ -18,6 +18,9 @@ export interface MessageRow {
   sent_by: string;
   sent_by_user_id: number | null;
   sent_by_name: string | null;
+  /** The customer, for describing what they sent (an image's alt text): displayName() of these. */
+  contact_name: string | null;
+  contact_psid: string | null;
   quick_reply: string | null;
   reply_to_mid: string | null;
   reaction: string | null;
@@ -52,8 +55,9 @@ export async function listMessages(
     `SELECT * FROM (
        SELECT m.id, m.conversation_id, m.mid, m.direction, m.kind, m.text, m.status, m.error_code, m.error_message,
               m.sent_by, m.sent_by_user_id, COALESCE(NULLIF(u.name, ''), u.email) AS sent_by_name, m.quick_reply, m.reply_to_mid, m.reaction,
-              m.created_at, m.edited_at
+              m.created_at, m.edited_at, k.name AS contact_name, k.psid AS contact_psid
        FROM messages m LEFT JOIN users u ON u.id = m.sent_by_user_id
+       LEFT JOIN conversations c ON c.id = m.conversation_id LEFT JOIN contacts k ON k.id = c.contact_id
        WHERE m.conversation_id = ? ${options.includeNotes ? '' : "AND m.kind != 'note'"} ${options.onlyId ? 'AND m.id = ?' : ''}
        ORDER BY m.created_at DESC, m.id DESC LIMIT ?
      ) ORDER BY created_at, id`,

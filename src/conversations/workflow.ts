@@ -1,9 +1,12 @@
 // What staff do to a conversation: status, assignment, labels, snooze, read and unread, private
-// notes. The web routes, the JSON API and the cron job that wakes snoozed conversations all come
-// here, so every change follows the same rules and is announced to every open tab.
+// notes. The web routes (one conversation or a bulk selection), the JSON API and the cron job that
+// wakes snoozed conversations all come here, so every change follows the same rules, is announced to
+// every open tab and leaves an activity line in the thread (events.ts).
 import { badRequest, notFound } from '../core/errors';
 import { aiReady } from './ai-state';
 import { conversationChanged } from './changes';
+import { recordEvent } from './events';
+import { attachLabel, deleteLabel, detachLabel, updateLabel, type Label } from './labels';
 import { addNote } from './outbound';
 import { STATUSES, type ConversationStatus } from './queries';
 import type { Conversations } from './service';
@@ -32,23 +35,6 @@ export interface ConversationChange {
   actorUserId?: number;
 }
 
-/** Records a status or assignee change for the timeline and the dashboard (conversation_events). */
-async function recordEvent(
-  w: ConversationWriter,
-  conversationId: number,
-  kind: 'status' | 'assignee',
-  value: string | null,
-  actorUserId?: number,
-): Promise<void> {
-  await w.tx.run('INSERT INTO conversation_events (conversation_id, at, actor_user_id, kind, value) VALUES (?, ?, ?, ?, ?)', [
-    conversationId,
-    Date.now(),
-    actorUserId ?? null,
-    kind,
-    value,
-  ]);
-}
-
 export class Workflow {
   constructor(private readonly conversations: Conversations) {}
 
@@ -71,7 +57,7 @@ export class Workflow {
           Date.now(),
           conversationId,
         ]);
-        await recordEvent(w, conversationId, 'assignee', assigneeId === null ? null : String(assigneeId), change.actorUserId);
+        await recordEvent(w.tx, conversationId, 'assignee', assigneeId === null ? null : String(assigneeId), change.actorUserId);
       }
       if (status === 'snoozed' || (status === undefined && snoozeUntil !== undefined)) {
         await w.tx.run("UPDATE conversations SET status = 'snoozed', snoozed_until = ?, updated_at = ? WHERE id = ?", [
@@ -79,14 +65,14 @@ export class Workflow {
           Date.now(),
           conversationId,
         ]);
-        await recordEvent(w, conversationId, 'status', 'snoozed', change.actorUserId);
+        await recordEvent(w.tx, conversationId, 'status', 'snoozed', change.actorUserId, snoozeUntil);
       } else if (status !== undefined) {
         await w.tx.run('UPDATE conversations SET status = ?, snoozed_until = NULL, updated_at = ? WHERE id = ?', [
           status,
           Date.now(),
           conversationId,
         ]);
-        await recordEvent(w, conversationId, 'status', status, change.actorUserId);
+        await recordEvent(w.tx, conversationId, 'status', status, change.actorUserId);
         // Resolved: the AI may answer the customer's next message (never one from before).
         if (status === 'resolved') await aiReady(w, conversationId);
       }
@@ -109,26 +95,28 @@ export class Workflow {
     return this.change(conversationId, { status: 'snoozed', snoozeUntil: until, actorUserId });
   }
 
-  async addLabel(conversationId: number, name: string): Promise<void> {
-    const clean = name.trim().replace(/\s+/g, ' ');
-    if (!clean || clean.length > 40) throw badRequest('invalid-label', 'A label is 1 to 40 characters.');
+  /** Puts a label on by name (a new name creates it) or by id (it must exist). */
+  async addLabel(conversationId: number, label: string | { id: number }, actorUserId?: number): Promise<void> {
     return this.conversations.write(async (w) => {
       await mustExist(w, conversationId);
-      await w.tx.run('INSERT OR IGNORE INTO labels (name) VALUES (?)', [clean]);
-      const label = await w.tx.get<{ id: number }>('SELECT id FROM labels WHERE name = ?', [clean]);
-      await w.tx.run('INSERT OR IGNORE INTO conversation_labels (conversation_id, label_id) VALUES (?, ?)', [
-        conversationId,
-        label!.id,
-      ]);
-      conversationChanged(w.outcome, conversationId);
+      await attachLabel(w, conversationId, typeof label === 'string' ? { name: label } : label, actorUserId);
     });
   }
 
-  async removeLabel(conversationId: number, labelId: number): Promise<void> {
+  async removeLabel(conversationId: number, labelId: number, actorUserId?: number): Promise<void> {
     return this.conversations.write(async (w) => {
-      await w.tx.run('DELETE FROM conversation_labels WHERE conversation_id = ? AND label_id = ?', [conversationId, labelId]);
-      conversationChanged(w.outcome, conversationId);
+      await mustExist(w, conversationId);
+      await detachLabel(w, conversationId, labelId, actorUserId);
     });
+  }
+
+  /** The owner's label settings: a new name or colour, shown live on every conversation carrying it. */
+  async updateLabel(labelId: number, change: { name?: unknown; color?: unknown }): Promise<Label> {
+    return this.conversations.write((w) => updateLabel(w, labelId, change));
+  }
+
+  async deleteLabel(labelId: number): Promise<{ label: Label; uses: number }> {
+    return this.conversations.write((w) => deleteLabel(w, labelId));
   }
 
   /** Run by a cron job: snoozed conversations whose time has come are open again. */

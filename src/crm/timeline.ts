@@ -115,6 +115,8 @@ export function headline(e: TimelineEntry): string {
     case 'follow_up':
       return `Follow-up (${e.what})`;
     case 'conversation':
+      if (e.what === 'label') return `Label ${e.value} added`;
+      if (e.what === 'unlabel') return `Label ${e.value} removed`;
       return e.what === 'assignee' ? (e.value ? `Assigned to ${e.value}` : 'Unassigned') : `Marked ${e.value}`;
     case 'audit':
       return AUDIT_WORDS[e.what ?? ''] ?? (e.what ?? '').replace(/[._]/g, ' ');

@@ -1,5 +1,5 @@
 // Canned responses: the composer's "/" menu searches them (any signed-in user, JSON), and the owner
-// manages them in the Settings page's "Canned responses" section (plain forms; errors re-render it).
+// manages them in Settings → Canned responses (/settings/canned; plain forms; errors re-render it).
 import { Router, type Request, type Response } from 'express';
 import { requireOwner, requireUser } from '../auth/middleware';
 import { formAction, routeId } from '../core/http';
@@ -33,7 +33,7 @@ export function cannedRouter(deps: Deps): Router {
     await formAction(
       async () => {
         await work();
-        res.redirect(303, `/settings?canned=${done}#canned`);
+        res.redirect(303, `/settings/canned?canned=${done}`);
       },
       async (err) => {
         const draft = { shortcut: field(req, 'shortcut'), text: field(req, 'text') };

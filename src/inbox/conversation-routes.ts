@@ -1,13 +1,15 @@
 // A conversation: opening it (marks it read here), the page's "seen" signal (tells Messenger, so the
 // customer sees "Seen"), replying (text and files), private notes, retrying a failed send, and the
-// workflow actions on it.
+// workflow actions on it, each saying what it did on the page it leads to (notice.ts), with Undo for
+// resolve and snooze (restore). Bulk actions on the list's selection are in bulk-routes.ts.
 import { Router, type Request, type Response } from 'express';
 import { requireUser } from '../auth/middleware';
 import { uploads } from '../auth/uploads';
 import { badRequest } from '../core/errors';
 import { formAction, routeEntity, routeId } from '../core/http';
 import type { Deps } from '../deps';
-import { filterQuery, inboxRow, parseFilter } from './list';
+import { filterQuery, inboxRow, matchesFilter, parseFilter, type InboxRow } from './list';
+import { setNotice, type Notice } from './notice';
 import { renderInbox } from './page';
 
 /** Snooze presets, in the business's time zone (TZ is the process zone). */
@@ -39,6 +41,14 @@ export function conversationRouter(deps: Deps): Router {
   const listQuery = (req: Request) => filterQuery(parseFilter(req.query as Record<string, unknown>));
   const back = (req: Request, res: Response) => res.redirect(303, `/conversations/${conversationOf(req).id}?${listQuery(req)}`);
   const body = (req: Request) => (req.body ?? {}) as Record<string, string | undefined>;
+  const notice = (res: Response, n: Notice) => setNotice(res, deps.config.secureCookies, n);
+  /** How to put a conversation back the way it was before an action (Undo). */
+  const undoOf = (c: InboxRow): Notice['undo'] => ({
+    conversationId: c.id,
+    status: c.status,
+    until: c.status === 'snoozed' ? c.snoozed_until : null,
+  });
+  const STATUS_DONE: Record<string, string> = { resolved: 'Resolved', open: 'Reopened', pending: 'Marked pending' };
 
   router.get('/conversations/:conversation', async (req, res) => {
     // Opening the conversation reads it, before the render, so the page shows it read. Nothing
@@ -86,41 +96,71 @@ export function conversationRouter(deps: Deps): Router {
   });
 
   router.post('/conversations/:conversation/status', async (req, res) => {
-    await workflow.setStatus(conversationOf(req).id, String(body(req).status ?? ''), req.session!.user.id);
+    const conversation = conversationOf(req);
+    const status = String(body(req).status ?? '');
+    await workflow.setStatus(conversation.id, status, req.session!.user.id);
+    if (status !== conversation.status)
+      notice(res, { text: STATUS_DONE[status] ?? status, ...(status === 'resolved' ? { undo: undoOf(conversation) } : {}) });
+    back(req, res);
+  });
+
+  // Undo (the notice's button): the status the conversation had, through the same workflow. A snooze
+  // whose time has passed meanwhile comes back open.
+  router.post('/conversations/:conversation/restore', async (req, res) => {
+    const b = body(req);
+    const status = String(b.status ?? '');
+    const until = Number(b.until);
+    const conversation = conversationOf(req);
+    if (status === 'snoozed' && Number.isFinite(until) && until > Date.now())
+      await workflow.snooze(conversation.id, until, req.session!.user.id);
+    else await workflow.setStatus(conversation.id, status === 'snoozed' ? 'open' : status, req.session!.user.id);
+    notice(res, { text: 'Undone' });
     back(req, res);
   });
 
   router.post('/conversations/:conversation/assign', async (req, res) => {
     const value = body(req).assignee_id;
-    await workflow.assign(
-      conversationOf(req).id,
-      value === 'me' ? req.session!.user.id : value ? Number(value) : null,
-      req.session!.user.id,
-    );
+    const me = req.session!.user.id;
+    const assignee = value === 'me' ? me : value ? Number(value) : null;
+    if (assignee !== null && !Number.isSafeInteger(assignee)) throw badRequest('invalid-assignee', 'Assign to an active user.');
+    await workflow.assign(conversationOf(req).id, assignee, me);
     back(req, res);
   });
 
+  // A label picked from the suggestions comes by id (it must still exist); a typed one by name (created if new).
   router.post('/conversations/:conversation/labels', async (req, res) => {
-    await workflow.addLabel(conversationOf(req).id, String(body(req).name ?? ''));
+    const b = body(req);
+    const labelId = Number(b.label_id);
+    const label = b.label_id ? { id: Number.isSafeInteger(labelId) && labelId > 0 ? labelId : 0 } : String(b.name ?? '');
+    await workflow.addLabel(conversationOf(req).id, label, req.session!.user.id);
     back(req, res);
   });
 
   router.post('/conversations/:conversation/labels/:labelId/remove', async (req, res) => {
-    await workflow.removeLabel(conversationOf(req).id, routeId(req.params.labelId));
+    await workflow.removeLabel(conversationOf(req).id, routeId(req.params.labelId), req.session!.user.id);
     back(req, res);
   });
 
   router.post('/conversations/:conversation/snooze', async (req, res) => {
     const b = body(req);
+    const conversation = conversationOf(req);
     const preset = b.until ? 'custom' : String(b.preset ?? '');
-    await workflow.snooze(conversationOf(req).id, snoozeUntil(preset, String(b.until ?? '')), req.session!.user.id);
+    const until = snoozeUntil(preset, String(b.until ?? ''));
+    await workflow.snooze(conversation.id, until, req.session!.user.id);
+    notice(res, { text: 'Snoozed until', until, undo: undoOf(conversation) });
     res.redirect(303, `/?${listQuery(req)}`);
   });
 
   router.post('/conversations/:conversation/unread', async (req, res) => {
-    await workflow.markUnread(conversationOf(req).id);
-    // Leave it, or opening it again would read it at once.
-    res.redirect(303, `/?${listQuery(req)}`);
+    const conversation = conversationOf(req);
+    await workflow.markUnread(conversation.id);
+    // Back to the list (opening it again would read it at once), one that shows it, kept in view.
+    let filter = parseFilter(req.query as Record<string, unknown>);
+    const row = await inboxRow(db, conversation.id);
+    if (row && !matchesFilter(row, filter, req.session!.user.id))
+      filter = { status: 'all', who: 'all', unread: false, sort: filter.sort };
+    notice(res, { text: 'Marked unread', focus: conversation.id });
+    res.redirect(303, `/?${filterQuery(filter)}`);
   });
 
   // The composer reports typing (throttled by the client): others see "… is replying".

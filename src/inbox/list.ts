@@ -1,6 +1,7 @@
-// The conversation list as staff filter it (by status, by assignee: mine / unassigned / all, unread
-// only, and by label) and as the JSON API lists it (by status and search); newest activity first,
-// paged by a cursor. Rows carry what the list shows.
+// The conversation list as staff filter it (by status or all of them, by assignee: mine / unassigned /
+// all, unread only, by label, and by a search typed in the list) and sort it (newest, oldest, or the
+// customer waiting longest for a reply), and as the JSON API lists it (by status and search, newest
+// first); paged by a cursor. Rows carry what the list shows.
 import type { Queryable } from '../core/db';
 import { badRequest } from '../core/errors';
 import type { AiMode, AiState } from '../conversations/ai-state';
@@ -10,11 +11,17 @@ import { conversationMatch } from './search';
 export const WHO = ['all', 'mine', 'unassigned'] as const;
 export type Who = (typeof WHO)[number];
 
+export const SORTS = ['newest', 'oldest', 'waiting'] as const;
+export type Sort = (typeof SORTS)[number];
+
 export interface InboxFilter {
-  status: ConversationStatus;
+  status: ConversationStatus | 'all';
   who: Who;
   unread: boolean;
   labelId?: number;
+  sort: Sort;
+  /** Words typed in the list's search box (the full search page is /search). */
+  q?: string;
 }
 
 export interface InboxRow {
@@ -38,13 +45,27 @@ export interface InboxRow {
   /** The person asked for no AI (1). */
   no_ai: number;
   labels: { id: number; name: string; color: string }[];
+  /** Where the row sorts in its list (newest: its last message time; waiting: see SORT_KEY). */
+  sort_key?: number;
 }
 
 export function parseFilter(query: Record<string, unknown>): InboxFilter {
-  const status = STATUSES.includes(query.status as ConversationStatus) ? (query.status as ConversationStatus) : 'open';
+  const status =
+    query.status === 'all' || STATUSES.includes(query.status as ConversationStatus)
+      ? (query.status as ConversationStatus | 'all')
+      : 'open';
   const who = WHO.includes(query.who as Who) ? (query.who as Who) : 'all';
   const label = Number(query.label);
-  return { status, who, unread: query.unread === '1', labelId: Number.isSafeInteger(label) && label > 0 ? label : undefined };
+  const sort = SORTS.includes(query.sort as Sort) ? (query.sort as Sort) : 'newest';
+  const q = typeof query.q === 'string' ? query.q.trim().slice(0, 200) : '';
+  return {
+    status,
+    who,
+    unread: query.unread === '1',
+    labelId: Number.isSafeInteger(label) && label > 0 ? label : undefined,
+    sort,
+    ...(q ? { q } : {}),
+  };
 }
 
 /** The query string of a filter, for links and the live stream. */
@@ -54,6 +75,8 @@ export function filterQuery(f: InboxFilter, extra: Record<string, string> = {}):
     who: f.who,
     ...(f.unread ? { unread: '1' } : {}),
     ...(f.labelId ? { label: String(f.labelId) } : {}),
+    ...(f.sort !== 'newest' ? { sort: f.sort } : {}),
+    ...(f.q ? { q: f.q } : {}),
     ...extra,
   });
   return params.toString();
@@ -65,13 +88,31 @@ export function matchesFilter(
   f: InboxFilter,
   userId: number,
 ): boolean {
-  if (row.status !== f.status) return false;
+  if (f.status !== 'all' && row.status !== f.status) return false;
   if (f.who === 'mine' && row.assignee_id !== userId) return false;
   if (f.who === 'unassigned' && row.assignee_id !== null) return false;
   if (f.unread && row.unread_count === 0) return false;
   if (f.labelId && !row.labels.some((l) => l.id === f.labelId)) return false;
   return true;
 }
+
+/**
+ * Since when the customer has waited for a reply: their first message after the business's last
+ * reply (null when answered). Both lookups use messages_mid_lookup (conversation, direction, time).
+ */
+const WAITING_SINCE = `(SELECT min(i.created_at) FROM messages i WHERE i.conversation_id = c.id AND i.direction = 'in'
+    AND i.created_at > COALESCE((SELECT max(o.created_at) FROM messages o
+      WHERE o.conversation_id = c.id AND o.direction = 'out' AND o.kind = 'message'), 0))`;
+
+/**
+ * One number to sort and page by, ascending or descending per sort. Waiting longest: those waiting,
+ * longest first, then the answered ones newest first (a far-future number minus their last time).
+ */
+const SORT_KEY: Record<Sort, { sql: string; desc: boolean }> = {
+  newest: { sql: 'c.last_message_at', desc: true },
+  oldest: { sql: 'c.last_message_at', desc: false },
+  waiting: { sql: `COALESCE(${WAITING_SINCE}, 9000000000000000 - c.last_message_at)`, desc: false },
+};
 
 const ROW_SELECT = `SELECT c.id, c.status, c.last_message_at, c.last_inbound_at, c.last_message_preview, c.unread_count,
          c.assignee_id, COALESCE(NULLIF(u.name, ''), u.email) AS assignee_name, c.snoozed_until,
@@ -99,8 +140,12 @@ export async function listInbox(
   options: { cursor?: string; limit?: number } = {},
 ): Promise<{ rows: InboxRow[]; nextCursor: string | null }> {
   const limit = Math.min(Math.max(options.limit ?? 50, 1), 200);
-  const where = ['c.status = ?'];
-  const params: (string | number)[] = [filter.status];
+  const where: string[] = [];
+  const params: (string | number)[] = [];
+  if (filter.status !== 'all') {
+    where.push('c.status = ?');
+    params.push(filter.status);
+  }
   if (filter.who === 'mine') {
     where.push('c.assignee_id = ?');
     params.push(userId);
@@ -112,25 +157,34 @@ export async function listInbox(
     where.push('c.id IN (SELECT conversation_id FROM conversation_labels WHERE label_id = ?)');
     params.push(filter.labelId);
   }
+  if (filter.q) {
+    const match = conversationMatch(filter.q);
+    where.push(match.sql);
+    params.push(...match.params);
+  }
+  const key = SORT_KEY[filter.sort];
+  const [before, dir] = key.desc ? ['<', 'DESC'] : ['>', 'ASC'];
   const cursor = parseCursor(options.cursor);
   if (cursor) {
-    where.push('(c.last_message_at < ? OR (c.last_message_at = ? AND c.id < ?))');
+    where.push(`(${key.sql} ${before} ? OR (${key.sql} = ? AND c.id ${before} ?))`);
     params.push(cursor.at, cursor.at, cursor.id);
   }
+  const select = ROW_SELECT.replace('SELECT ', `SELECT ${key.sql} AS sort_key, `);
   const rows = await db.all<Omit<InboxRow, 'labels'>>(
-    `${ROW_SELECT} WHERE ${where.join(' AND ')} ORDER BY c.last_message_at DESC, c.id DESC LIMIT ?`,
+    `${select} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY sort_key ${dir}, c.id ${dir} LIMIT ?`,
     [...params, limit + 1],
   );
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
     rows: await withLabels(db, page),
-    nextCursor: rows.length > limit && last ? `${last.last_message_at}:${last.id}` : null,
+    nextCursor: rows.length > limit && last ? `${last.sort_key}:${last.id}` : null,
   };
 }
 
-export async function inboxRow(db: Queryable, conversationId: number): Promise<InboxRow | undefined> {
-  const row = await db.get<Omit<InboxRow, 'labels'>>(`${ROW_SELECT} WHERE c.id = ?`, [conversationId]);
+export async function inboxRow(db: Queryable, conversationId: number, sort: Sort = 'newest'): Promise<InboxRow | undefined> {
+  const select = ROW_SELECT.replace('SELECT ', `SELECT ${SORT_KEY[sort].sql} AS sort_key, `);
+  const row = await db.get<Omit<InboxRow, 'labels'>>(`${select} WHERE c.id = ?`, [conversationId]);
   return row ? (await withLabels(db, [row]))[0] : undefined;
 }
 
@@ -139,6 +193,11 @@ export async function unreadTotal(db: Queryable): Promise<number> {
   return (
     (await db.get<{ n: number }>("SELECT count(*) AS n FROM conversations WHERE unread_count > 0 AND status = 'open'"))?.n ?? 0
   );
+}
+
+/** Whether the list sorts its newest rows first (the live stream places changed rows by sort_key). */
+export function newestFirst(sort: Sort): boolean {
+  return SORT_KEY[sort].desc;
 }
 
 export async function counts(db: Queryable): Promise<Record<ConversationStatus, number>> {

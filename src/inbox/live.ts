@@ -3,14 +3,15 @@
 // saw (Last-Event-ID, or `since` from the page it was rendered in) catches up without gaps; after a
 // server restart (a new epoch) or a gap too long for the ring it gets a full resync instead. The
 // payloads are HTML fragments with hx-swap-oob, swapped in by the htmx SSE extension; every element
-// carries an id, so a fragment seen twice replaces rather than duplicates. Besides messages and list
-// rows: an AI draft for the conversation open in a tab, to every tab a toast when the AI hands
+// carries an id, so a fragment seen twice replaces rather than duplicates. Besides messages, list
+// rows and the open conversation's header and activity lines ("Maria assigned Sam"): an AI draft for the conversation open in a tab, to every tab a toast when the AI hands
 // a conversation to a person, and to its owner's tabs a toast when a follow-up comes due.
 import crypto from 'node:crypto';
 import type { Response } from 'express';
 import type { Bus, BusEvents } from '../core/bus';
 import type { Db } from '../core/db';
 import { log } from '../core/log';
+import { listActivity } from '../conversations/events';
 import { listMessages, STATUSES, type ShownMessage } from '../conversations/queries';
 import { countDue, followUpById, isOverdue } from '../crm/follow-ups';
 import { SharedLoads } from './live-loads';
@@ -221,7 +222,7 @@ export class LiveHub {
       return;
     }
     const e = change.event as BusEvents['conversation'];
-    const [row, { counts, unread }] = await Promise.all([shared.row(e.conversationId), this.stats.numbers()]);
+    const [row, { counts, unread }] = await Promise.all([shared.row(e.conversationId, client.filter.sort), this.stats.numbers()]);
     let html = await this.unreadHtml(unread);
     html += await this.render('inbox/_tabs', { statuses: STATUSES, counts, filter: client.filter, oob: true });
     html +=
@@ -235,10 +236,15 @@ export class LiveHub {
       html += await this.render('inbox/_thread-head', {
         conversation: row,
         users: await shared.users(),
+        labels: await shared.labels(),
+        meId: client.userId,
         aiInstall: await shared.aiInstall(),
         csrfToken: client.csrfToken,
         oob: true,
       });
+      // The newest activity lines: the tab inserts the ones it lacks among the messages, by time.
+      for (const line of await shared.recentActivity(e.conversationId))
+        html += await this.render('inbox/_activity', { line, oob: true });
     }
     this.write(client, html, id);
   }
@@ -248,7 +254,13 @@ export class LiveHub {
   }
 
   private async rowHtml(client: Client, row: InboxRow): Promise<string> {
-    return this.render('inbox/_row', { c: row, currentId: client.conversationId, qs: filterQuery(client.filter), oob: true });
+    return this.render('inbox/_row', {
+      c: row,
+      currentId: client.conversationId,
+      qs: filterQuery(client.filter),
+      filter: client.filter,
+      oob: true,
+    });
   }
 
   private unreadHtml(count: number): Promise<string> {
@@ -322,7 +334,8 @@ export class LiveHub {
     });
     if (client.conversationId) {
       const messages = await listMessages(this.db, client.conversationId, { includeNotes: true });
-      html += await this.render('inbox/_messages', { messages, csrfToken: client.csrfToken, oob: true });
+      const activity = await listActivity(this.db, client.conversationId);
+      html += await this.render('inbox/_messages', { messages, activity, csrfToken: client.csrfToken, oob: true });
     }
     this.write(client, html, `${this.epoch}:${seq}`);
   }

@@ -4,6 +4,8 @@
 import type { Request, Response } from 'express';
 import { aiInstall, composerAi } from '../ai/composer';
 import { listActiveUsers } from '../auth/users';
+import { listActivity } from '../conversations/events';
+import { listLabels } from '../conversations/labels';
 import { listMessages, STATUSES } from '../conversations/queries';
 import { decideWindow } from '../conversations/reply-window';
 import { getContact } from '../crm/contacts';
@@ -12,6 +14,7 @@ import { contactForm } from '../crm/panel';
 import { displayName } from '../conversations/names';
 import type { Deps } from '../deps';
 import { filterQuery, listInbox, parseFilter, type InboxRow } from './list';
+import { takeNotice } from './notice';
 
 export interface PageExtras {
   /** The open conversation (GET /conversations/:id and its forms). */
@@ -34,12 +37,14 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
   const [list, { counts, unread }, labels, state] = await Promise.all([
     listInbox(db, filter, userId, { cursor: typeof req.query.cursor === 'string' ? req.query.cursor : undefined }),
     deps.inboxStats.numbers(),
-    db.all<{ id: number; name: string }>('SELECT id, name FROM labels ORDER BY name'),
+    listLabels(db),
     channel.state(),
   ]);
   const thread = conversation
     ? {
         messages: await listMessages(db, conversation.id, { includeNotes: true }),
+        // Who assigned, labelled, snoozed or resolved it, shown between the messages by time.
+        activity: await listActivity(db, conversation.id),
         window: decideWindow({
           lastInboundAt: conversation.last_inbound_at,
           sentBy: 'user',
@@ -59,6 +64,9 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
     filter,
     qs,
     statuses: STATUSES,
+    notice: takeNotice(req, res, deps.config.secureCookies),
+    // The list's bulk "Assign" choices.
+    assignees: await listActiveUsers(db),
     counts,
     labels,
     rows: list.rows,

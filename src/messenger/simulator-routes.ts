@@ -35,17 +35,19 @@ export function simulatorRouter(deps: Deps): Router {
 
   async function render(req: Request, res: Response, extra: { error?: string; name?: string } = {}, status = 200) {
     const state = await channel.state();
-    const name = extra.name ?? (typeof req.query.name === 'string' ? clip(req.query.name, 80) : '');
+    const asked = extra.name ?? (typeof req.query.name === 'string' ? clip(req.query.name, 80) : '');
     const customers = await db.all<{ name: string }>(
       "SELECT k.name FROM contacts k WHERE k.psid LIKE '9%' AND length(k.psid) = 16 AND k.name IS NOT NULL ORDER BY k.updated_at DESC LIMIT 20",
     );
+    // The name field and the phone always show the same customer: the one asked for, else the latest.
+    const name = asked || customers[0]?.name || 'Alex Rivera';
     res.status(status).render('messenger/simulator', {
       title: 'Simulator',
       nav: 'simulator',
       sandbox: state.sandbox,
       customers: customers.map((c) => c.name),
-      customer: await customerView(name || undefined),
-      name: name || 'Alex Rivera',
+      customer: await customerView(name),
+      name,
       error: extra.error,
     });
   }

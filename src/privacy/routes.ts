@@ -1,8 +1,10 @@
 // The public privacy page (filled from Settings and from what this install really does) and the
-// owner's privacy centre: where the key lives, deletion requests and the audit log.
+// owner's privacy centre: where the key lives (and how to move it), deletion requests and the audit
+// log; and the owner's "dismiss" of the key banner on the other pages.
 import { Router } from 'express';
 import { usable, type AiSettings } from '../ai/settings';
 import { requireOwner, requireUser } from '../auth/middleware';
+import { setPrefs } from '../auth/users';
 import type { Deps } from '../deps';
 import { getBusinessProfile } from '../settings/store';
 import { recentAudit } from './audit';
@@ -55,6 +57,14 @@ export function privacyRouter(deps: Deps): Router {
       // The latest few; the full, filterable log is the audit page (audit-routes.ts).
       auditLog: await recentAudit(db, 10),
     });
+  });
+
+  // The key banner, dismissed by this owner on every page but the Privacy pages (which keep it).
+  router.post('/privacy/key-banner/dismiss', requireUser, requireOwner, async (req, res) => {
+    await setPrefs(db, req.session!.user.id, { keyBannerDismissed: true });
+    const next = (req.body as Record<string, unknown>).next;
+    const local = typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+    res.redirect(303, local);
   });
 
   return router;

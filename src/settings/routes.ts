@@ -1,10 +1,14 @@
-// The owner's Settings page: the business profile (used by the privacy page), the Messenger
-// connection details to paste into Meta's dashboard, AI status, and where the database key lives.
+// The owner's Settings, one page per section (views/settings/_sections.ejs lists them): the business
+// profile (used by the privacy page), the Messenger connection details to paste into Meta's
+// dashboard (built from PUBLIC_URL or this request's address), canned responses and API tokens.
+// Contact fields, AI, labels and the team have their own routers; the database key is on Privacy.
+// Every save comes back to its own section with its message.
 import { Router, type Request, type Response } from 'express';
 import { requireOwner, requireUser } from '../auth/middleware';
 import type { Deps } from '../deps';
 import { listApiTokens, tokenStatus } from '../auth/api-tokens';
 import { listCanned } from '../inbox/canned';
+import { pastedLinkBase } from '../core/public-url';
 import { GraphError } from '../messenger/graph';
 import { audit } from '../privacy/audit';
 import { getBusinessProfile, getSetting, saveBusinessProfile, type BusinessProfile } from './store';
@@ -27,7 +31,12 @@ export interface TokensFormState {
   draft?: { name: string; role: string };
 }
 
+/** The sections this router renders; the others (labels, contact fields, team, AI) are pages of their own. */
+export type SettingsSection = 'business' | 'messenger' | 'canned' | 'tokens';
+
 export interface SettingsExtras {
+  /** Which section to show; by default the one the other extras belong to, else Business. */
+  section?: SettingsSection;
   messengerSaved?: boolean;
   messengerError?: string;
   test?: { ok: boolean; message: string };
@@ -36,7 +45,22 @@ export interface SettingsExtras {
   status?: number;
 }
 
-/** The Settings page; other owner areas shown on it (canned responses) re-render it with their errors. */
+const SECTION_TITLES: Record<SettingsSection, string> = {
+  business: 'Business',
+  messenger: 'Messenger',
+  canned: 'Canned responses',
+  tokens: 'API tokens',
+};
+
+function sectionOf(extra: SettingsExtras): SettingsSection {
+  if (extra.section) return extra.section;
+  if (extra.canned) return 'canned';
+  if (extra.tokens) return 'tokens';
+  if (extra.messengerSaved || extra.messengerError || extra.test) return 'messenger';
+  return 'business';
+}
+
+/** A Settings section; the routers of canned responses and tokens re-render theirs with their errors. */
 export async function renderSettings(
   deps: Deps,
   res: Response,
@@ -45,8 +69,9 @@ export async function renderSettings(
   saved = false,
   extra: SettingsExtras = {},
 ): Promise<void> {
-  const { db, config, databaseKey } = deps;
+  const { db, config } = deps;
   const channel = { ...(await deps.channel.state()), ...(await deps.channel.health()) };
+  const base = pastedLinkBase(config, res.req);
   res.status(extra.status ?? (Object.keys(problems).length || extra.messengerError ? 400 : 200)).render('settings/index', {
     channel,
     env: {
@@ -58,19 +83,21 @@ export async function renderSettings(
     messengerSaved: extra.messengerSaved ?? false,
     messengerError: extra.messengerError,
     test: extra.test,
-    title: 'Settings',
+    title: `${SECTION_TITLES[sectionOf(extra)]} · Settings`,
+    section: sectionOf(extra),
     profile,
     problems,
     saved,
     messenger: {
-      webhookUrl: `${config.publicUrl}/webhooks/messenger`,
+      webhookUrl: `${base}/webhooks/messenger`,
+      dataDeletionUrl: `${base}/webhooks/messenger/data-deletion`,
+      privacyPolicyUrl: `${base}/privacy`,
       verifyToken: channel.verifyToken,
       verifyTokenFromEnv: channel.verifyTokenSource === 'env',
       pageId: config.fb.pageId,
       sandbox: channel.sandbox,
       appSecretSet: channel.appSecretSource === 'env' || channel.appSecretSource === 'settings',
     },
-    key: { source: databaseKey.source, file: databaseKey.file, dataDir: config.dataDir },
     canned: { items: await listCanned(db), ...extra.canned },
     tokens: { items: (await listApiTokens(db)).map((t) => ({ ...t, status: tokenStatus(t) })), ...extra.tokens },
   });
@@ -89,12 +116,25 @@ export function settingsRouter(deps: Deps): Router {
     extra: SettingsExtras = {},
   ) => renderSettings(deps, res, profile, problems, saved, extra);
 
-  router.get('/settings', async (req: Request, res: Response) => {
-    const canned = req.query.canned === 'saved' || req.query.canned === 'deleted' ? { saved: req.query.canned } : undefined;
-    await render(res, await getBusinessProfile(db), {}, req.query.saved === '1', {
-      messengerSaved: req.query.messenger === 'saved',
-      canned,
-    });
+  // /settings shows the first section; old links to /settings#messenger and the like are sent on to
+  // their section's page by public/js/settings-sections.js.
+  const business = async (req: Request, res: Response) =>
+    render(res, await getBusinessProfile(db), {}, req.query.saved === '1', { section: 'business' });
+  router.get('/settings', business);
+  router.get('/settings/business', business);
+
+  router.get('/settings/messenger', async (req: Request, res: Response) => {
+    const messengerSaved = req.query.saved === '1' || req.query.messenger === 'saved';
+    await render(res, await getBusinessProfile(db), {}, false, { section: 'messenger', messengerSaved });
+  });
+
+  router.get('/settings/canned', async (req: Request, res: Response) => {
+    const canned = req.query.canned === 'saved' || req.query.canned === 'deleted' ? { saved: req.query.canned } : {};
+    await render(res, await getBusinessProfile(db), {}, false, { section: 'canned', canned });
+  });
+
+  router.get('/settings/tokens', async (_req: Request, res: Response) => {
+    await render(res, await getBusinessProfile(db), {}, false, { section: 'tokens' });
   });
 
   // Page token, app secret and Page id as saved in the encrypted database (the environment wins),
@@ -125,7 +165,7 @@ export function settingsRouter(deps: Deps): Router {
       detail: { tokenChanged, humanAgent },
       ip: req.ip,
     });
-    res.redirect(303, '/settings?messenger=saved#messenger');
+    res.redirect(303, '/settings/messenger?saved=1');
   });
 
   router.post('/settings/messenger/test', async (_req, res) => {
@@ -152,7 +192,7 @@ export function settingsRouter(deps: Deps): Router {
 
   router.post('/settings/business', async (req, res) => {
     const { profile, problems } = validateBusinessProfile(req.body as Record<string, unknown>);
-    if (Object.keys(problems).length) return render(res, profile, problems);
+    if (Object.keys(problems).length) return render(res, profile, problems, false, { section: 'business' });
     await saveBusinessProfile(db, profile);
     await audit(db, {
       actorUserId: req.session?.user.id,
@@ -160,7 +200,7 @@ export function settingsRouter(deps: Deps): Router {
       action: 'settings.business-saved',
       ip: req.ip,
     });
-    res.redirect(303, '/settings?saved=1');
+    res.redirect(303, '/settings/business?saved=1');
   });
 
   return router;

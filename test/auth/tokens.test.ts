@@ -30,7 +30,7 @@ describe('API tokens', () => {
     const value = token![1] ?? token![2];
     assert.ok(value);
     assert.equal((await api(value)).status, 200);
-    const later = await agent.get('/settings');
+    const later = await agent.get('/settings/tokens');
     assert.doesNotMatch(later.text, new RegExp(value), 'never shown again');
     assert.match(later.text, /<td>zapier <span class="muted small">by owner@example.com<\/span><\/td>/);
     const row = await ctx.deps.db.get<{ expires_at: number; token_hash: string }>(

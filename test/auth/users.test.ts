@@ -20,7 +20,7 @@ describe('the Users page (owner)', () => {
   it('should create an invitation link that works once and makes a staff account', async () => {
     const { res } = await invite('new@example.com');
     assert.equal(res.status, 200);
-    const link = /value="http:\/\/localhost:3000(\/invite\/[^"]+)"/.exec(res.text)?.[1];
+    const link = /value="http:\/\/127\.0\.0\.1:\d+(\/invite\/[^"]+)"/.exec(res.text)?.[1];
     assert.ok(link, 'the page shows the invitation link');
     const guest = request.agent(ctx.app);
     const form = await guest.get(link);

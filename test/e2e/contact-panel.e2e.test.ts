@@ -121,7 +121,7 @@ describe('the contact panel in a browser', function () {
     await staff.waitForFunction(() => (document.getElementById('contact-panel') as HTMLDetailsElement).open);
   });
 
-  it('should sit below the thread on a phone, folded', async () => {
+  it('should sit above the thread on a phone, folded to one line, leaving the composer on screen', async () => {
     const { page: phone } = await chrome!.newPage({ width: 390, height: 844 });
     await signInAs(phone, server!.url, 'sam@example.com');
     await phone.goto(`${server!.url}/conversations/${conversationId}`);
@@ -130,7 +130,10 @@ describe('the contact panel in a browser', function () {
     await phone.waitForFunction(() => !(document.getElementById('contact-panel') as HTMLDetailsElement).open);
     const box = (await details.boundingBox())!;
     const thread = (await phone.locator('.inbox .conversation').boundingBox())!;
-    assert.ok(box.y >= thread.y + thread.height - 1, 'below the thread');
+    assert.ok(box.y + box.height <= thread.y + 1, 'above the thread');
+    assert.ok(box.height <= 60, `the folded panel is ${box.height}px tall`);
+    const composer = (await phone.locator('.composer').boundingBox())!;
+    assert.ok(composer.y + composer.height <= 844 + 1, 'the composer is on screen');
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
     await details.locator('> summary').click();

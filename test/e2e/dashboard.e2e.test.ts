@@ -100,7 +100,7 @@ describe('the dashboard in a browser', function () {
       .locator('rect.chart-bar')
       .first()
       .evaluate((r) => getComputedStyle(r).fill);
-    assert.match(fill, /rgb\(31, 111, 235\)/);
+    assert.match(fill, /rgb\(26, 95, 208\)/); // --accent (#1a5fd0)
     await screenshot(staff, 'dashboard-laptop.png');
     assert.deepEqual(chrome!.problems.slice(mark), [], describeProblems(chrome!.problems.slice(mark)));
   });

@@ -6,7 +6,6 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createUser } from '../../src/auth/users';
 import type { Config } from '../../src/config';
@@ -34,6 +33,7 @@ import {
   type TestBrowser,
 } from '../support/browser';
 import { tempDir, testConfig } from '../support/context';
+import { png } from '../support/png';
 
 const APP_SECRET = 'e2e-inbox-app-secret-0123456789abcdef';
 const TOKEN = 'EAAinboxE2EtokenFakeGraph';
@@ -55,36 +55,10 @@ type Who = keyof typeof CUSTOMERS;
 
 /** A real PNG (a warm gradient with a darker band), so the screenshot shows a photo-like image. */
 function gradientPng(width: number, height: number): Buffer {
-  const raw = Buffer.alloc((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) {
-    const row = y * (width * 3 + 1);
-    raw[row] = 0;
-    for (let x = 0; x < width; x++) {
-      const band = y > height * 0.6 && y < height * 0.75 ? 0.6 : 1;
-      raw[row + 1 + x * 3] = Math.round((230 - (x / width) * 60) * band);
-      raw[row + 2 + x * 3] = Math.round((150 + (y / height) * 60) * band);
-      raw[row + 3 + x * 3] = Math.round((60 + (x / width) * 40) * band);
-    }
-  }
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(zlib.crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // truecolour
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(raw)),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
+  return png(width, height, (x, y) => {
+    const band = y > height * 0.6 && y < height * 0.75 ? 0.6 : 1;
+    return [(230 - (x / width) * 60) * band, (150 + (y / height) * 60) * band, (60 + (x / width) * 40) * band];
+  });
 }
 
 /**
@@ -568,10 +542,9 @@ describe('the inbox in a browser (live mode, fake Graph API)', function () {
 
   it('should snooze a conversation out of Open and bring it back live when it wakes', async () => {
     await open(page, `/conversations/${ids.sophie}`);
-    await page.locator('summary', { hasText: 'More' }).click();
-    await page.getByLabel('Snooze until').selectOption({ label: 'In 1 hour' });
+    await page.getByRole('button', { name: 'Snooze', exact: true }).click();
     await screenshot(page, 'conversation-menu.png');
-    await navigate(page, () => page.getByRole('button', { name: 'Snooze', exact: true }).click());
+    await navigate(page, () => page.getByRole('button', { name: 'For 1 hour' }).click());
     await waitForPath(page, /^\/(\?|$)/);
     assert.equal(await row('sophie').count(), 0, 'a snoozed conversation left Open');
     const snoozed = await db().get<{ status: string; snoozed_until: number }>(

@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import { addKnowledge } from '../../src/ai/knowledge';
 import { createApiToken } from '../../src/auth/api-tokens';
 import { createSession } from '../../src/auth/sessions';
-import { inviteUser } from '../../src/auth/users';
+import { createPasswordReset, inviteUser } from '../../src/auth/users';
 import { createFieldDef } from '../../src/crm/fields';
 import { createCanned } from '../../src/inbox/canned';
 import { entry, metaJson, pageBody, signBody, signedRequest, textEvent, uniqueMid } from '../fakes/messenger-events';
@@ -108,6 +108,11 @@ export async function param(f: Fixtures, route: string, name: string): Promise<s
       return String(f.conversationId);
     case 'labelId':
       return String(f.labelId);
+    case 'label':
+      // Deleting a label uses it up: a new one each time.
+      if (!route.endsWith('/delete')) return String(f.labelId);
+      await f.ctx.deps.workflow.addLabel(f.conversationId, `gone ${f.n}`);
+      return String((await db.get<{ id: number }>('SELECT id FROM labels WHERE name = ?', [`gone ${f.n}`]))!.id);
     case 'attachment':
       return String(f.attachmentId);
     case 'contact':
@@ -127,8 +132,12 @@ export async function param(f: Fixtures, route: string, name: string): Promise<s
       // Deleting uses a backup up; the other calls share one.
       return route.endsWith('/delete') ? await newBackup(f) : await sharedBackup(f);
     case 'token':
+      // A password-reset link is an active person's; an invitation an invited one's. Each is used up.
+      if (route.includes('/reset/'))
+        return (await createPasswordReset(db, await addUser(db, `forgetful${f.n}@example.com`, 'staff'))).token;
       return (await inviteUser(db, { email: `invitee${f.n}@example.com`, role: 'staff' })).token;
     case 'user':
+      if (route.endsWith('/reset-link')) return String((await addUser(db, `resettable${f.n}@example.com`, 'staff')).id);
       return String((await inviteUser(db, { email: `victim${f.n}@example.com`, role: 'staff' })).user.id);
     case 'messageId': {
       const { id } = await f.ctx.deps.outbox.queue({ conversationId: f.conversationId, text: `failed ${f.n}`, sentBy: 'user' });
@@ -189,6 +198,8 @@ export function requestFor(
       return { form: { email: 'login@example.com', password: PASSWORD } };
     case 'POST /invite/:token':
       return { form: { name: 'New Member', password: PASSWORD } };
+    case 'POST /reset/:token':
+      return { form: { password: PASSWORD } };
     case 'POST /account/alerts':
       return { form: { sound: 'on' } };
     case 'POST /account/password':
@@ -217,6 +228,12 @@ export function requestFor(
       return { form: { name: 'order' } };
     case 'POST /conversations/:conversation/snooze':
       return { form: { preset: '1h' } };
+    case 'POST /conversations/:conversation/restore':
+      return { form: { status: 'open' } };
+    case 'POST /conversations/bulk':
+      return { form: { action: 'read', ids: String(f.conversationId) } };
+    case 'POST /settings/labels/:label':
+      return { form: { color: 'blue' } };
     case 'POST /conversations/:conversation/ai/help':
       return { form: { kind: 'improve', text: `A draft ${n}` } };
     case 'POST /conversations/:conversation/ai/mode':

@@ -324,6 +324,9 @@ describe('The XSS corpus through every field people control', function () {
       problems.push(
         ...(await pageProblems(owner.agent, [
           '/settings',
+          '/settings/canned',
+          '/settings/messenger',
+          '/settings/tokens',
           '/users',
           '/privacy',
           '/privacy/manage',
@@ -335,7 +338,7 @@ describe('The XSS corpus through every field people control', function () {
       );
       const member = await signIn(ctx.app, 'again2@example.com');
       problems.push(...(await pageProblems(member.agent, ['/account', '/', `/conversations/${conversationId}`])));
-      const settings = await owner.agent.get('/settings');
+      const settings = await owner.agent.get('/settings/canned');
       assert.ok(showsEscaped(settings.text, XSS_CORPUS[0]), 'the settings page shows the canned text, escaped');
       const usersPage = await owner.agent.get('/users');
       assert.ok(showsEscaped(usersPage.text, XSS_CORPUS[1]), 'the users page shows the member name, escaped');

@@ -116,7 +116,7 @@ describe('Canned responses', () => {
         .send({ _csrf: csrf, ...body });
 
     it('should show an empty section with an add form', async () => {
-      const res = await agent.get('/settings');
+      const res = await agent.get('/settings/canned');
       assert.equal(res.status, 200);
       assert.match(res.text, /<section class="panel" id="canned">/);
       assert.match(res.text, /id="canned-empty"/);
@@ -126,7 +126,7 @@ describe('Canned responses', () => {
     it('should add one, list it with edit and delete forms, and offer it in the composer', async () => {
       const res = await post('/settings/canned', { shortcut: 'hours', text: 'Open 9–17, Monday to Friday.' });
       assert.equal(res.status, 303);
-      assert.equal(res.headers.location, '/settings?canned=saved#canned');
+      assert.equal(res.headers.location, '/settings/canned?canned=saved');
       const [row] = await rows();
       assert.deepEqual({ shortcut: row.shortcut, text: row.text }, { shortcut: 'hours', text: 'Open 9–17, Monday to Friday.' });
       const page = await agent.get(res.headers.location);
@@ -192,7 +192,7 @@ describe('Canned responses', () => {
       const [row] = await rows();
       const res = await post(`/settings/canned/${row.id}/delete`);
       assert.equal(res.status, 303);
-      assert.equal(res.headers.location, '/settings?canned=deleted#canned');
+      assert.equal(res.headers.location, '/settings/canned?canned=deleted');
       assert.equal(await count(ctx, 'SELECT 1 FROM canned_responses'), 0);
       assert.match((await agent.get(res.headers.location)).text, /Canned response deleted\./);
       const again = await post(`/settings/canned/${row.id}/delete`);

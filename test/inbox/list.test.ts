@@ -47,7 +47,7 @@ describe('GET / (the inbox list)', () => {
       assert.match(res.text, /Your inbox is ready/);
       assert.match(res.text, /<strong>sandbox mode<\/strong>/);
       assert.match(res.text, /open the <a href="\/simulator">Simulator<\/a>/);
-      assert.match(res.text, /href="\/settings#messenger"/);
+      assert.match(res.text, /href="\/settings\/messenger"/);
     });
 
     it('should say messages appear here when the Page is connected (no Simulator hint)', async () => {

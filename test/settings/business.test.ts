@@ -18,8 +18,8 @@ describe('Settings: business profile and the public privacy page', () => {
       .type('form')
       .send({ _csrf: csrf, business_name: 'Rosa’s Bakery', contact_email: 'privacy@rosa.example', website: 'rosa.example' });
     assert.equal(res.status, 303);
-    assert.equal(res.headers.location, '/settings?saved=1');
-    const settings = await agent.get('/settings?saved=1');
+    assert.equal(res.headers.location, '/settings/business?saved=1');
+    const settings = await agent.get('/settings/business?saved=1');
     assert.match(settings.text, /Saved\./);
     assert.match(settings.text, /value="https:\/\/rosa.example"/);
     const policy = await request(ctx.app).get('/privacy');
@@ -53,12 +53,13 @@ describe('Settings: business profile and the public privacy page', () => {
 
   it('should show the webhook URL and a verify token that stays the same', async () => {
     const { agent } = await signIn(ctx.app, 'owner@example.com');
-    const first = await agent.get('/settings');
-    assert.match(first.text, /value="http:\/\/localhost:3000\/webhooks\/messenger"/);
+    const first = await agent.get('/settings/messenger');
+    // No PUBLIC_URL in the test context: the address of the request (supertest's) is used.
+    assert.match(first.text, /value="http:\/\/127\.0\.0\.1:\d+\/webhooks\/messenger"/);
     const token =
       /aria-label="Verify token"/.test(first.text) && /value="([^"]+)" aria-label="Verify token"/.exec(first.text)?.[1];
     assert.ok(token);
-    const second = await agent.get('/settings');
+    const second = await agent.get('/settings/messenger');
     assert.ok(second.text.includes(`value="${token}" aria-label="Verify token"`));
   });
 

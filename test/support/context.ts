@@ -15,7 +15,8 @@ export function tempDir(prefix = 'chatx-test-'): string {
 }
 
 export function testConfig(env: Record<string, string> = {}, dataDir = tempDir()): Config {
-  return loadConfig({ DATA_DIR: dataDir, DATABASE_KEY: TEST_KEY, PUBLIC_URL: 'http://localhost:3000', ...env });
+  // No PUBLIC_URL by default: servers on a random port build pasted links from the request's address.
+  return loadConfig({ DATA_DIR: dataDir, DATABASE_KEY: TEST_KEY, ...env });
 }
 
 export interface TestContext {
