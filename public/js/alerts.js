@@ -64,6 +64,7 @@
       at: time ? Date.parse(time.getAttribute('datetime')) || 0 : 0,
       unread: badge ? Number(badge.textContent) || 0 : 0,
       assignee: row.getAttribute('data-assignee-id') || '',
+      assignedBy: row.getAttribute('data-assigned-by') || '',
     };
   }
   function idOf(row) {
@@ -88,48 +89,6 @@
     if (elt instanceof Element && !/^conv-row-/.test(elt.id)) remember(elt);
   });
 
-  // Assignments made in this browser (any tab) are not news to the person who made them.
-  var STAMP = 'chatx.assignedHere';
-  function assignedHere() {
-    try {
-      window.localStorage.setItem(STAMP, String(Date.now()));
-    } catch {
-      /* private windows may refuse storage */
-    }
-  }
-  function recentlyAssignedHere() {
-    try {
-      return Date.now() - Number(window.localStorage.getItem(STAMP) || 0) < 10000;
-    } catch {
-      return false;
-    }
-  }
-  // A request assigns when it goes to …/assign, or carries an assignee with no other action named
-  // (the bulk bar's form holds an assignee field for every action; only "assign" uses it).
-  function assigning(path, assignee, action) {
-    return /\/assign(\/|\?|$)/.test(path || '') || (assignee !== null && (action === null || action === 'assign'));
-  }
-  document.addEventListener(
-    'submit',
-    function (event) {
-      var form = event.target;
-      if (!(form instanceof HTMLFormElement)) return;
-      var submitter = event.submitter;
-      var action = submitter && submitter.name === 'action' ? submitter.value : null;
-      if (assigning(form.getAttribute('action'), form.querySelector('[name="assignee_id"]'), action)) assignedHere();
-    },
-    true,
-  );
-  document.addEventListener('htmx:configRequest', function (event) {
-    var p = event.detail.parameters;
-    var get = function (name) {
-      if (!p) return null;
-      var v = typeof p.get === 'function' ? p.get(name) : p[name];
-      return v === undefined ? null : v;
-    };
-    if (assigning(event.detail.path, get('assignee_id'), get('action'))) assignedHere();
-  });
-
   document.addEventListener('chatx:row', function (event) {
     var row = event.detail && event.detail.row;
     if (!(row instanceof Element) || !row.id) return;
@@ -140,8 +99,8 @@
     var who = textOf(row, '.who') || 'A customer';
     var preview = textOf(row, '.preview');
     var me = prefs().userId;
-    // Assigned to me, by someone else, just now.
-    if (me && now.assignee === me && (before ? before.assignee !== me : true) && !recentlyAssignedHere()) {
+    // Assigned to me, by someone else (the row names who made the latest assignment), just now.
+    if (me && now.assignee === me && (before ? before.assignee !== me : true) && now.assignedBy !== me) {
       notify('Assigned to you: ' + who, preview || 'A conversation is now yours.', id, 'chatx-assigned-' + id);
     }
     // A new customer message in another conversation (the open one's messages come through ChatX.alerts.message).

@@ -33,6 +33,8 @@ export interface InboxRow {
   unread_count: number;
   assignee_id: number | null;
   assignee_name: string | null;
+  /** Who made the latest assignment (null: the API, a rule, a removed user, or never assigned). */
+  assigned_by: number | null;
   contact_id: number;
   contact_name: string | null;
   psid: string;
@@ -116,6 +118,8 @@ const SORT_KEY: Record<Sort, { sql: string; desc: boolean }> = {
 
 const ROW_SELECT = `SELECT c.id, c.status, c.last_message_at, c.last_inbound_at, c.last_message_preview, c.unread_count,
          c.assignee_id, COALESCE(NULLIF(u.name, ''), u.email) AS assignee_name, c.snoozed_until,
+         (SELECT e.actor_user_id FROM conversation_events e WHERE e.conversation_id = c.id AND e.kind = 'assignee'
+          ORDER BY e.at DESC, e.id DESC LIMIT 1) AS assigned_by,
          c.ai_state, c.ai_reason, c.ai_mode, k.no_ai,
          k.id AS contact_id, k.name AS contact_name, k.psid
   FROM conversations c JOIN contacts k ON k.id = c.contact_id LEFT JOIN users u ON u.id = c.assignee_id`;

@@ -260,7 +260,7 @@ describe('empty states, the Simulator and notifications in a browser (sandbox mo
       await sam.waitForFunction(() => /^\(\d+\) /.test(document.title), undefined, { timeout: 3000 });
     });
 
-    it('should notify when someone else assigns a conversation to me, live, and not when I take one myself', async () => {
+    it('should notify when someone else assigns a conversation to me, live, and not when I take one myself, here or elsewhere', async () => {
       await sam.evaluate('window.__hidden = false; window.__notes = []');
       const ben = await conversationOf('Ben Okafor');
       await running!.services.workflow.assign(ben, samId, ownerId);
@@ -278,6 +278,11 @@ describe('empty states, the Simulator and notifications in a browser (sandbox mo
       await sam.locator(`#conv-row-${zoe} a`).click();
       await sam.locator('[data-assign-me]').click();
       await sam.locator(`#conv-row-${zoe}[data-assignee-id="${samId}"]`).waitFor({ timeout: 3000 });
+      // Sam takes Ben's back from another device (no click in this browser): still his own doing.
+      await running!.services.workflow.assign(ben, ownerId, ownerId);
+      await sam.locator(`#conv-row-${ben}[data-assignee-id="${ownerId}"]`).waitFor({ timeout: 3000 });
+      await running!.services.workflow.assign(ben, samId, samId);
+      await sam.locator(`#conv-row-${ben}[data-assignee-id="${samId}"][data-assigned-by="${samId}"]`).waitFor({ timeout: 3000 });
       await sam.waitForTimeout(500);
       assert.deepEqual(
         (await notes(sam)).map((n) => n.title),
