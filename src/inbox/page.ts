@@ -34,11 +34,13 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
   // Taken before anything is read: the live stream replays whatever commits after this point.
   const since = live.cursor();
   const { conversation } = extra;
-  const [list, { counts, unread }, labels, state] = await Promise.all([
+  // The active users serve the header's assignee menu and the list's bulk "Assign" alike.
+  const [list, { counts, unread }, labels, state, users] = await Promise.all([
     listInbox(db, filter, userId, { cursor: typeof req.query.cursor === 'string' ? req.query.cursor : undefined }),
     deps.inboxStats.numbers(),
     listLabels(db),
     channel.state(),
+    listActiveUsers(db),
   ]);
   const thread = conversation
     ? {
@@ -50,7 +52,7 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
           sentBy: 'user',
           humanAgentEnabled: state.humanAgentEnabled,
         }),
-        users: await listActiveUsers(db),
+        users,
         // The AI in the header (mode, hand back) and in the composer (the AI bar, a waiting draft).
         aiInstall: await aiInstall(db),
         aiComposer: await composerAi(deps.assistant, db, conversation),
@@ -66,7 +68,7 @@ export async function renderInbox(deps: Deps, req: Request, res: Response, extra
     statuses: STATUSES,
     notice: takeNotice(req, res, deps.config.secureCookies),
     // The list's bulk "Assign" choices.
-    assignees: await listActiveUsers(db),
+    assignees: users,
     counts,
     labels,
     rows: list.rows,
